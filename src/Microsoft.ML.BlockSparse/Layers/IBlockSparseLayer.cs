@@ -1,0 +1,19 @@
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace Microsoft.ML.BlockSparse.Layers;
+
+/// <summary>A linear layer of the network: either Kronecker-factored or (when its sizes cannot be factored) dense.</summary>
+internal interface IBlockSparseLayer
+{
+    int InFeatures { get; }
+    int OutFeatures { get; }
+
+    /// <summary>The dense weight this layer represents, <c>out × in</c>. For tests, export and reporting only.</summary>
+    Tensor MaterializeWeight();
+
+    Tensor Bias { get; }
+
+    /// <summary>Counts for the sparsity report, read from the layer's current factors.</summary>
+    Reporting.LayerSparsity Describe(int index);
+}

@@ -1,0 +1,74 @@
+using Microsoft.ML.BlockSparse.Reporting;
+using Microsoft.ML.Data;
+
+namespace Microsoft.ML.BlockSparse;
+
+/// <summary>
+/// A trained BlockSparse classifier: adds <c>Score</c> (one probability per class) and
+/// <c>PredictedLabel</c> (the label's key type). Immutable after <see cref="BlockSparseTrainer.Fit"/>.
+/// </summary>
+/// <remarks>
+/// Scoring runs the exported ONNX network through ONNX Runtime, so it needs neither TorchSharp nor
+/// libtorch. <c>mlContext.Model.Save</c> writes that scoring chain of ML.NET's own transformers;
+/// <c>mlContext.Model.Load</c> returns it as a <see cref="TransformerChain{TLastTransformer}"/>
+/// (ML.NET keeps the API to reload a custom transformer type internal), after
+/// <c>mlContext.ComponentCatalog.RegisterAssembly(typeof(BlockSparseModel).Assembly)</c>.
+/// The report and history are available here, on the object <c>Fit</c> returns.
+/// </remarks>
+public sealed class BlockSparseModel : ITransformer, IDisposable
+{
+    private readonly ITransformer scoring;
+    private readonly byte[] onnxModel;
+
+    internal BlockSparseModel(ITransformer scoring, SparsityReport report, IReadOnlyList<EpochSummary> history,
+        byte[] onnxModel, int classCount, int featureLength)
+    {
+        this.scoring = scoring;
+        this.onnxModel = onnxModel;
+        Report = report;
+        History = history;
+        ClassCount = classCount;
+        FeatureLength = featureLength;
+    }
+
+    /// <summary>Block shapes, zero blocks, parameters and FLOPs of the trained network against dense.</summary>
+    public SparsityReport Report { get; }
+
+    /// <summary>One summary per training epoch.</summary>
+    public IReadOnlyList<EpochSummary> History { get; }
+
+    /// <summary>Number of classes (length of <c>Score</c>).</summary>
+    public int ClassCount { get; }
+
+    /// <summary>Length of the feature vector the model reads.</summary>
+    public int FeatureLength { get; }
+
+    /// <summary>Size in bytes of the ONNX network the model stores (factors, not dense weights).</summary>
+    public long OnnxModelBytes => onnxModel.LongLength;
+
+    /// <summary>Writes the network as a standalone ONNX model (input: the feature column, output: <c>Score</c>).</summary>
+    public void SaveOnnx(Stream destination)
+    {
+        ArgumentNullException.ThrowIfNull(destination);
+        destination.Write(onnxModel);
+    }
+
+    /// <inheritdoc />
+    public bool IsRowToRowMapper => scoring.IsRowToRowMapper;
+
+    /// <inheritdoc />
+    public DataViewSchema GetOutputSchema(DataViewSchema inputSchema) => scoring.GetOutputSchema(inputSchema);
+
+    /// <inheritdoc />
+    public IRowToRowMapper GetRowToRowMapper(DataViewSchema inputSchema) => scoring.GetRowToRowMapper(inputSchema);
+
+    /// <inheritdoc />
+    public IDataView Transform(IDataView input) => scoring.Transform(input);
+
+    // Saves exactly what the scoring chain saves: the zip then holds only ML.NET's own, loadable
+    // transformers (and the embedded ONNX bytes).
+    void ICanSaveModel.Save(ModelSaveContext ctx) => scoring.Save(ctx);
+
+    /// <summary>Releases the ONNX Runtime session.</summary>
+    public void Dispose() => (scoring as IDisposable)?.Dispose();
+}

@@ -1,0 +1,54 @@
+using Microsoft.ML.BlockSparse.Layers;
+using Microsoft.ML.BlockSparse.Reporting;
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+
+namespace Microsoft.ML.BlockSparse.Network;
+
+/// <summary>
+/// A multilayer perceptron of Kronecker-factored layers (dense where a layer cannot be factored),
+/// ReLU between layers, logits out.
+/// </summary>
+internal sealed class BlockSparseNetwork : nn.Module<Tensor, Tensor>
+{
+    private readonly ModuleList<nn.Module<Tensor, Tensor>> layers;
+
+    public BlockSparseNetwork(IReadOnlyList<LayerPlan> plan, int rank, ulong seed)
+        : base(nameof(BlockSparseNetwork))
+    {
+        // The generator makes initialisation depend on the seed alone, not on torch's global state.
+        using var generator = new Generator(seed);
+        layers = new ModuleList<nn.Module<Tensor, Tensor>>();
+        for (int i = 0; i < plan.Count; i++)
+        {
+            var p = plan[i];
+            layers.Add(p.Block is { } block
+                ? new KroneckerLinear($"layer{i}", p.InFeatures, p.OutFeatures, block, rank, generator)
+                : new DenseLinear($"layer{i}", p.InFeatures, p.OutFeatures, p.DenseReason!, generator));
+        }
+        RegisterComponents();
+    }
+
+    public int InputSize => Layers[0].InFeatures;
+    public int ClassCount => Layers[^1].OutFeatures;
+
+    public IReadOnlyList<IBlockSparseLayer> Layers => layers.Cast<IBlockSparseLayer>().ToList();
+
+    public IEnumerable<KroneckerLinear> FactoredLayers => layers.OfType<KroneckerLinear>();
+
+    public override Tensor forward(Tensor input)
+    {
+        using var scope = NewDisposeScope();
+        var x = input;
+        for (int i = 0; i < layers.Count; i++)
+        {
+            x = layers[i].call(x);
+            if (i + 1 < layers.Count)
+                x = nn.functional.relu(x);
+        }
+        return x.MoveToOuterDisposeScope();
+    }
+
+    public SparsityReport Report() => new(Layers.Select((l, i) => l.Describe(i)).ToList());
+}

@@ -1,0 +1,125 @@
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Serialization;
+
+namespace Microsoft.ML.BlockSparse.Reporting;
+
+/// <summary>
+/// What a trained block-sparse network costs against the dense network of the same layer sizes:
+/// per layer and in total, block shape, zero blocks, trainable parameters and FLOPs.
+/// </summary>
+public sealed class SparsityReport
+{
+    /// <summary>Creates a report from its layers.</summary>
+    public SparsityReport(IReadOnlyList<LayerSparsity> layers)
+    {
+        ArgumentNullException.ThrowIfNull(layers);
+        Layers = layers;
+    }
+
+    /// <summary>The layers, input side first.</summary>
+    public IReadOnlyList<LayerSparsity> Layers { get; }
+
+    /// <summary>Blocks over all factored layers.</summary>
+    public long Blocks => Layers.Sum(l => l.Blocks);
+
+    /// <summary>Zero blocks over all factored layers.</summary>
+    public long ZeroBlocks => Layers.Sum(l => l.ZeroBlocks);
+
+    /// <summary>Fraction of all blocks that are zero.</summary>
+    public double BlockSparsity => Blocks == 0 ? 0 : (double)ZeroBlocks / Blocks;
+
+    /// <summary>Trainable parameters of the whole network.</summary>
+    public long TrainableParameters => Layers.Sum(l => l.TrainableParameters);
+
+    /// <summary>Parameters of the dense network with the same layer sizes.</summary>
+    public long DenseParameters => Layers.Sum(l => l.DenseParameters);
+
+    /// <summary>Training FLOPs per example per epoch.</summary>
+    public long TrainingFlopsPerExample => Layers.Sum(l => l.TrainingFlopsPerExample);
+
+    /// <summary>The dense network's training FLOPs per example per epoch.</summary>
+    public long DenseTrainingFlopsPerExample => Layers.Sum(l => l.DenseTrainingFlopsPerExample);
+
+    /// <summary>Inference FLOPs per example, zero blocks skipped.</summary>
+    public long InferenceFlopsPerExample => Layers.Sum(l => l.InferenceFlopsPerExample);
+
+    /// <summary>The dense network's inference FLOPs per example.</summary>
+    public long DenseInferenceFlopsPerExample => Layers.Sum(l => l.DenseInferenceFlopsPerExample);
+
+    /// <summary>A fixed-width table for a console, one row per layer and a total row.</summary>
+    public string ToTable()
+    {
+        var rows = new List<string[]>
+        {
+            new[] { "layer", "in→out", "block", "rank", "zero blocks", "params", "dense params", "train FLOPs/ex", "dense", "infer FLOPs/ex", "dense" },
+        };
+        foreach (var l in Layers)
+        {
+            rows.Add(new[]
+            {
+                l.Index.ToString(CultureInfo.InvariantCulture),
+                $"{l.InFeatures}→{l.OutFeatures}",
+                l.Factored ? l.BlockShape! : "dense",
+                l.Factored ? l.Rank.ToString(CultureInfo.InvariantCulture) : "-",
+                l.Factored ? $"{l.ZeroBlocks}/{l.Blocks} ({l.BlockSparsity:P1})" : "-",
+                Count(l.TrainableParameters), Count(l.DenseParameters),
+                Count(l.TrainingFlopsPerExample), Count(l.DenseTrainingFlopsPerExample),
+                Count(l.InferenceFlopsPerExample), Count(l.DenseInferenceFlopsPerExample),
+            });
+        }
+        rows.Add(new[]
+        {
+            "total", "", "", "",
+            $"{ZeroBlocks}/{Blocks} ({BlockSparsity:P1})",
+            $"{Count(TrainableParameters)} ({Ratio(TrainableParameters, DenseParameters)})", Count(DenseParameters),
+            $"{Count(TrainingFlopsPerExample)} ({Ratio(TrainingFlopsPerExample, DenseTrainingFlopsPerExample)})", Count(DenseTrainingFlopsPerExample),
+            $"{Count(InferenceFlopsPerExample)} ({Ratio(InferenceFlopsPerExample, DenseInferenceFlopsPerExample)})", Count(DenseInferenceFlopsPerExample),
+        });
+
+        var widths = Enumerable.Range(0, rows[0].Length).Select(c => rows.Max(r => r[c].Length)).ToArray();
+        var text = new StringBuilder();
+        foreach (var row in rows)
+            text.AppendLine(string.Join("  ", row.Select((cell, c) => c <= 2 ? cell.PadRight(widths[c]) : cell.PadLeft(widths[c]))).TrimEnd());
+        foreach (var l in Layers.Where(l => !l.Factored))
+            text.AppendLine($"layer {l.Index} is dense: {l.DenseReason}");
+        return text.ToString();
+    }
+
+    /// <summary>The report as indented JSON (camelCase; totals first, then <c>layers</c>).</summary>
+    public string ToJson() => JsonSerializer.Serialize(ToJsonObject(), JsonOptions);
+
+    /// <summary>The report's fields as a dictionary, for callers that add their own keys before serialising.</summary>
+    public Dictionary<string, object?> ToJsonObject() => new()
+    {
+        ["blockSparsity"] = BlockSparsity,
+        ["zeroBlocks"] = ZeroBlocks,
+        ["blocks"] = Blocks,
+        ["trainableParameters"] = TrainableParameters,
+        ["denseParameters"] = DenseParameters,
+        ["trainingFlopsPerExample"] = TrainingFlopsPerExample,
+        ["denseTrainingFlopsPerExample"] = DenseTrainingFlopsPerExample,
+        ["inferenceFlopsPerExample"] = InferenceFlopsPerExample,
+        ["denseInferenceFlopsPerExample"] = DenseInferenceFlopsPerExample,
+        ["layers"] = Layers,
+    };
+
+    /// <summary>Serializer settings shared by every JSON the library writes.</summary>
+    internal static readonly JsonSerializerOptions JsonOptions = new()
+    {
+        WriteIndented = true,
+        PropertyNamingPolicy = JsonNamingPolicy.CamelCase,
+        DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
+    };
+
+    private static string Count(long value) => value switch
+    {
+        >= 10_000_000 => (value / 1e6).ToString("0.0M", CultureInfo.InvariantCulture),
+        >= 10_000 => (value / 1e3).ToString("0.0k", CultureInfo.InvariantCulture),
+        _ => value.ToString(CultureInfo.InvariantCulture),
+    };
+
+    private static string Ratio(long part, long whole)
+        => whole == 0 ? "-" : ((double)part / whole).ToString("P1", CultureInfo.InvariantCulture);
+}

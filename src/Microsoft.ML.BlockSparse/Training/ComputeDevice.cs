@@ -1,0 +1,31 @@
+using TorchSharp;
+
+namespace Microsoft.ML.BlockSparse;
+
+/// <summary>Where training runs.</summary>
+public enum ComputeDevice
+{
+    /// <summary>A CUDA GPU when TorchSharp sees one, otherwise the CPU.</summary>
+    Auto,
+
+    /// <summary>The CPU.</summary>
+    Cpu,
+
+    /// <summary>A CUDA GPU; fails with a clear message when TorchSharp has no CUDA device.</summary>
+    Cuda,
+}
+
+internal static class ComputeDeviceResolver
+{
+    public static torch.Device Resolve(ComputeDevice device) => device switch
+    {
+        ComputeDevice.Cpu => torch.CPU,
+        ComputeDevice.Auto => torch.cuda.is_available() ? torch.CUDA : torch.CPU,
+        ComputeDevice.Cuda when torch.cuda.is_available() => torch.CUDA,
+        ComputeDevice.Cuda => throw new InvalidOperationException(
+            "Device = Cuda was requested, but TorchSharp sees no CUDA device. Either this build carries the CPU "
+            + "natives (the default; rebuild with -p:TorchBackend=cuda to use TorchSharp-cuda-linux) or the "
+            + "machine has no usable NVIDIA GPU/driver. Use Device = Auto or Cpu to train on the CPU."),
+        _ => throw new ArgumentOutOfRangeException(nameof(device), device, "Device must be Auto, Cpu or Cuda."),
+    };
+}

@@ -1,0 +1,35 @@
+using System.Globalization;
+
+namespace Microsoft.ML.BlockSparse;
+
+/// <summary>What one training epoch did; reported through <see cref="BlockSparseTrainer.Options.Progress"/>.</summary>
+public sealed record EpochSummary
+{
+    /// <summary>1-based epoch number.</summary>
+    public int Epoch { get; init; }
+
+    /// <summary>Epochs in the run.</summary>
+    public int Epochs { get; init; }
+
+    /// <summary>Mean cross-entropy over the epoch's mini-batches.</summary>
+    public double Loss { get; init; }
+
+    /// <summary>The L1 penalty <c>λ1·Σ‖S‖₁</c> at the end of the epoch.</summary>
+    public double Penalty { get; init; }
+
+    /// <summary>λ1 used in this epoch.</summary>
+    public double Lambda1 { get; init; }
+
+    /// <summary>Accuracy on the training batches as they were seen (before each step).</summary>
+    public double TrainAccuracy { get; init; }
+
+    /// <summary>Fraction of all blocks that are exactly zero at the end of the epoch.</summary>
+    public double BlockSparsity { get; init; }
+
+    /// <summary>Wall-clock seconds the epoch took.</summary>
+    public double Seconds { get; init; }
+
+    /// <summary>One line for a log.</summary>
+    public override string ToString() => string.Create(CultureInfo.InvariantCulture,
+        $"epoch {Epoch,3}/{Epochs}  loss {Loss:F4}  penalty {Penalty:F4}  λ1 {Lambda1:G3}  train acc {TrainAccuracy:P2}  zero blocks {BlockSparsity:P1}  {Seconds:F1}s");
+}

@@ -1,0 +1,97 @@
+using System.Diagnostics;
+using Microsoft.ML.BlockSparse.Network;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace Microsoft.ML.BlockSparse.Training;
+
+/// <summary>
+/// Mini-batch training of a <see cref="BlockSparseNetwork"/>: shuffled batches, cross-entropy,
+/// proximal Adam, and every <c>PruneEveryEpochs</c> epochs a hard prune that keeps small gates zero for good.
+/// </summary>
+internal static class NetworkTrainer
+{
+    /// <summary>
+    /// Trains in place. <paramref name="features"/> holds all rows <c>[N, in]</c> and
+    /// <paramref name="labels"/> their class indices <c>[N]</c> (int64), both already on the training device.
+    /// </summary>
+    public static IReadOnlyList<EpochSummary> Train(BlockSparseNetwork network, Tensor features, Tensor labels,
+        TrainingSettings settings, Action<EpochSummary> onEpoch)
+    {
+        long rows = features.shape[0];
+        var device = features.device;
+        var gates = network.FactoredLayers.Select(l => l.Gate).ToList();
+        using var optimizer = new ProximalAdam(network.parameters(), gates);
+        using var shuffler = new Generator(settings.Seed + 1);
+        var history = new List<EpochSummary>();
+        network.train();
+
+        for (int epoch = 0; epoch < settings.Epochs; epoch++)
+        {
+            var clock = Stopwatch.StartNew();
+            double lambda1 = settings.Lambda1.At(epoch);
+            // Running sums stay on the device: reading them per batch would synchronise a GPU every step.
+            using var lossSum = zeros(1, dtype: ScalarType.Float64, device: device);
+            using var correct = zeros(1, dtype: ScalarType.Int64, device: device);
+            using (var order = randperm(rows, generator: shuffler).to(device))
+            {
+                for (long start = 0; start < rows; start += settings.BatchSize)
+                {
+                    using var scope = NewDisposeScope();
+                    long size = Math.Min(settings.BatchSize, rows - start);
+                    var index = order.narrow(0, start, size);
+                    var x = features.index_select(0, index);
+                    var y = labels.index_select(0, index);
+
+                    var logits = network.call(x);
+                    var loss = nn.functional.cross_entropy(logits, y);
+                    optimizer.ZeroGrad();
+                    loss.backward();
+                    optimizer.Step(settings.LearningRate, lambda1);
+                    foreach (var layer in network.FactoredLayers)
+                        layer.ApplyGateMask();
+
+                    using (no_grad())
+                    {
+                        lossSum.add_(loss.detach().to_type(ScalarType.Float64).mul(size));
+                        correct.add_(logits.argmax(1).eq(y).sum());
+                    }
+                }
+            }
+
+            if (settings.PruneEveryEpochs > 0 && (epoch + 1) % settings.PruneEveryEpochs == 0)
+            {
+                foreach (var layer in network.FactoredLayers)
+                    layer.PruneGatesBelow(settings.PruneThreshold);
+            }
+
+            var summary = new EpochSummary
+            {
+                Epoch = epoch + 1,
+                Epochs = settings.Epochs,
+                Loss = lossSum.item<double>() / rows,
+                Penalty = lambda1 * GateL1(network),
+                Lambda1 = lambda1,
+                TrainAccuracy = (double)correct.item<long>() / rows,
+                BlockSparsity = network.Report().BlockSparsity,
+                Seconds = clock.Elapsed.TotalSeconds,
+            };
+            history.Add(summary);
+            onEpoch(summary);
+        }
+        network.eval();
+        return history;
+    }
+
+    private static double GateL1(BlockSparseNetwork network)
+    {
+        using var _ = no_grad();
+        double total = 0;
+        foreach (var layer in network.FactoredLayers)
+        {
+            using var norm = layer.Gate.abs().sum();
+            total += norm.to_type(ScalarType.Float64).item<double>();
+        }
+        return total;
+    }
+}
