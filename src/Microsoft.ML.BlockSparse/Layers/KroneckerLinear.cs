@@ -32,10 +32,11 @@ internal sealed class KroneckerLinear : nn.Module<Tensor, Tensor>, IBlockSparseL
         Rank = rank;
         (GridRows, GridColumns) = LayerCost.Grid(inFeatures, outFeatures, block);
 
-        // Var(W) = r · Var(A) · Var(B) with S = 1; choose Var(A) = 1/r and Var(B) = 1/in so that
-        // Var(W) = 1/in, the scale of PyTorch's default Linear initialisation.
-        var aStd = 1.0 / Math.Sqrt(rank);
-        var bStd = 1.0 / Math.Sqrt(inFeatures);
+        // With S = 1, Var(W) = r · Var(A) · Var(B). Give A and B the same scale, with Var(W) = 1/in:
+        // Adam moves every entry by about the learning rate, so a factor much larger than the other
+        // would barely change in relative terms and training would crawl.
+        var aStd = Math.Pow(rank * (double)inFeatures, -0.25);
+        var bStd = aStd;
         gate = new Parameter(ones(GridRows, GridColumns));
         left = new Parameter(randn([rank, GridRows, GridColumns], generator: generator).mul_(aStd));
         right = new Parameter(randn([rank, block.Rows, block.Columns], generator: generator).mul_(bStd));

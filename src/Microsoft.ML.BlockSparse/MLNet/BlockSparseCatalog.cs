@@ -19,7 +19,7 @@ public static class BlockSparseCatalog
     /// <param name="seed">Seed for initialisation and shuffling.</param>
     public static BlockSparseTrainer BlockSparse(this MulticlassClassificationCatalog.MulticlassClassificationTrainers catalog,
         string labelColumnName = "Label", string featureColumnName = "Features", int[]? hiddenLayers = null,
-        int rank = 2, BlockShape? blockShape = null, int epochs = 20, int seed = 0)
+        int rank = BlockSparseTrainer.Defaults.Rank, BlockShape? blockShape = null, int epochs = BlockSparseTrainer.Defaults.Epochs, int seed = 0)
     {
         ArgumentNullException.ThrowIfNull(catalog);
         var options = new BlockSparseTrainer.Options

@@ -17,8 +17,8 @@ public sealed partial class BlockSparseTrainer
         /// <summary>Sizes of the hidden layers, input side first. Default <c>[300, 100]</c>.</summary>
         public int[] HiddenLayers { get; set; } = [300, 100];
 
-        /// <summary>Kronecker rank <c>r</c> of every factored layer: more is more expressive and costlier. Default 2.</summary>
-        public int Rank { get; set; } = 2;
+        /// <summary>Kronecker rank <c>r</c> of every factored layer: more is more expressive and costlier. Default 4.</summary>
+        public int Rank { get; set; } = Defaults.Rank;
 
         /// <summary>
         /// One block shape for every layer. A layer it does not tile stays dense (the report says so).
@@ -33,35 +33,39 @@ public sealed partial class BlockSparseTrainer
         public BlockShape[]? LayerBlockShapes { get; set; }
 
         /// <summary>Passes over the training data. Default 20.</summary>
-        public int Epochs { get; set; } = 20;
+        public int Epochs { get; set; } = Defaults.Epochs;
 
         /// <summary>Rows per mini-batch. Default 128.</summary>
-        public int BatchSize { get; set; } = 128;
+        public int BatchSize { get; set; } = Defaults.BatchSize;
 
-        /// <summary>Adam's learning rate. Default 0.001.</summary>
-        public double LearningRate { get; set; } = 1e-3;
+        /// <summary>Adam's (peak) learning rate. Default 0.003.</summary>
+        public double LearningRate { get; set; } = Defaults.LearningRate;
+
+        /// <summary>How the learning rate changes over the run. Default <see cref="BlockSparse.LearningRateSchedule.Cosine"/>.</summary>
+        public LearningRateSchedule LearningRateSchedule { get; set; } = LearningRateSchedule.Cosine;
 
         /// <summary>
         /// λ1 in the first epochs: the weight of the L1 penalty on the block gates <c>S</c>. Larger gives more
         /// zero blocks. The proximal step is taken in Adam's metric, so a gate is zeroed when its smoothed
-        /// gradient stays below λ1. Default 0.01 (METHOD.md's MNIST setting).
+        /// gradient stays below λ1, and λ1 is on the scale of the loss gradient: METHOD.md's 0.01 (for plain SGD
+        /// steps) zeroes too much here. Default 0.0005.
         /// </summary>
-        public double L1Start { get; set; } = 0.01;
+        public double L1Start { get; set; } = Defaults.L1Start;
 
-        /// <summary>Added to λ1 every <see cref="L1EveryEpochs"/> epochs. Default 0.002.</summary>
-        public double L1Increment { get; set; } = 0.002;
+        /// <summary>Added to λ1 every <see cref="L1EveryEpochs"/> epochs. Default 0.0001.</summary>
+        public double L1Increment { get; set; } = Defaults.L1Increment;
 
         /// <summary>Epochs between λ1 increments. Default 5.</summary>
-        public int L1EveryEpochs { get; set; } = 5;
+        public int L1EveryEpochs { get; set; } = Defaults.L1EveryEpochs;
 
         /// <summary>
         /// Every this many epochs, blocks whose gate magnitude is at most <see cref="PruneThreshold"/> are
         /// removed for good (their gate is held at zero). 0 turns hard pruning off. Default 5.
         /// </summary>
-        public int PruneEveryEpochs { get; set; } = 5;
+        public int PruneEveryEpochs { get; set; } = Defaults.PruneEveryEpochs;
 
         /// <summary>Gate magnitude at or below which hard pruning removes a block. Default 0.001.</summary>
-        public double PruneThreshold { get; set; } = 1e-3;
+        public double PruneThreshold { get; set; } = Defaults.PruneThreshold;
 
         /// <summary>Where to train. Default <see cref="ComputeDevice.Auto"/> (CUDA if available, else CPU).</summary>
         public ComputeDevice Device { get; set; } = ComputeDevice.Auto;
@@ -99,6 +103,7 @@ public sealed partial class BlockSparseTrainer
             Require(Epochs >= 1, nameof(Epochs), $"is {Epochs}; train for at least 1 epoch");
             Require(BatchSize >= 1, nameof(BatchSize), $"is {BatchSize}; a batch needs at least 1 row");
             Require(LearningRate > 0 && double.IsFinite(LearningRate), nameof(LearningRate), $"is {LearningRate}; it must be a positive number");
+            Require(Enum.IsDefined(LearningRateSchedule), nameof(LearningRateSchedule), $"is {(int)LearningRateSchedule}; expected Constant or Cosine");
             Require(L1Start >= 0 && double.IsFinite(L1Start), nameof(L1Start), $"is {L1Start}; λ1 must be 0 or more");
             Require(L1Increment >= 0 && double.IsFinite(L1Increment), nameof(L1Increment), $"is {L1Increment}; it must be 0 or more");
             Require(L1EveryEpochs >= 1, nameof(L1EveryEpochs), $"is {L1EveryEpochs}; it must be at least 1");

@@ -59,7 +59,7 @@ public sealed partial class BlockSparseTrainer : IEstimator<BlockSparseModel>
         var device = ComputeDeviceResolver.Resolve(options.Device);
         var data = TrainingSet.Read(input, label, features, featureLength);
 
-        var settings = new TrainingSettings(options.Epochs, options.BatchSize, options.LearningRate,
+        var settings = new TrainingSettings(options.Epochs, options.BatchSize, options.LearningRate, options.LearningRateSchedule,
             new L1Schedule(options.L1Start, options.L1Increment, options.L1EveryEpochs),
             options.PruneEveryEpochs, options.PruneThreshold, (ulong)(uint)options.Seed);
 

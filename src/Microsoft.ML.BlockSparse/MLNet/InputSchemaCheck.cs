@@ -26,14 +26,14 @@ internal static class InputSchemaCheck
     {
         var label = schema.GetColumnOrNull(labelColumnName) ?? throw Missing(schema, labelColumnName, "label");
         if (label.Type is not KeyDataViewType key || key.RawType != typeof(uint))
-            throw LabelNotKey(labelColumnName, label.Type.ToString() ?? "unknown");
+            throw LabelNotKey(labelColumnName, Describe(label.Type));
         if (key.Count < 2 || key.Count > int.MaxValue)
             throw new ArgumentOutOfRangeException("inputSchema",
                 $"Label column '{labelColumnName}' has {key.Count} classes; multiclass classification needs at least 2 (is the column of a single value?).");
 
         var features = schema.GetColumnOrNull(featureColumnName) ?? throw Missing(schema, featureColumnName, "feature");
         if (features.Type is not VectorDataViewType vector || vector.ItemType != NumberDataViewType.Single || !vector.IsKnownSize)
-            throw FeaturesNotVector(featureColumnName, features.Type.ToString() ?? "unknown");
+            throw FeaturesNotVector(featureColumnName, Describe(features.Type));
         return (label, features, (int)key.Count, vector.Size);
     }
 
@@ -60,6 +60,13 @@ internal static class InputSchemaCheck
             _ => $"VarVector<{item}> (a vector of variable size)",
         };
     }
+
+    private static string Describe(DataViewType type) => type switch
+    {
+        VectorDataViewType { IsKnownSize: false } v => $"VarVector<{v.ItemType}> (a vector of variable size)",
+        VectorDataViewType v => $"Vector<{v.ItemType}, {v.Size}>",
+        _ => type.ToString() ?? type.RawType.Name,
+    };
 
     private static ArgumentOutOfRangeException Missing(DataViewSchema schema, string name, string role)
         => new("inputSchema",

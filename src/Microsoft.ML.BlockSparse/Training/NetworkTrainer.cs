@@ -24,6 +24,8 @@ internal static class NetworkTrainer
         using var optimizer = new ProximalAdam(network.parameters(), gates);
         using var shuffler = new Generator(settings.Seed + 1);
         var history = new List<EpochSummary>();
+        long stepsPerEpoch = (rows + settings.BatchSize - 1) / settings.BatchSize;
+        long totalSteps = stepsPerEpoch * settings.Epochs, step = 0;
         network.train();
 
         for (int epoch = 0; epoch < settings.Epochs; epoch++)
@@ -47,7 +49,7 @@ internal static class NetworkTrainer
                     var loss = nn.functional.cross_entropy(logits, y);
                     optimizer.ZeroGrad();
                     loss.backward();
-                    optimizer.Step(settings.LearningRate, lambda1);
+                    optimizer.Step(settings.Schedule.At(settings.LearningRate, step++, totalSteps), lambda1);
                     foreach (var layer in network.FactoredLayers)
                         layer.ApplyGateMask();
 

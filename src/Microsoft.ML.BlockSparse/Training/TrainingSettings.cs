@@ -7,6 +7,7 @@ internal sealed record TrainingSettings(
     int Epochs,
     int BatchSize,
     double LearningRate,
+    LearningRateSchedule Schedule,
     L1Schedule Lambda1,
     int PruneEveryEpochs,
     double PruneThreshold,

@@ -1,0 +1,33 @@
+using Samples;
+
+// BlockSparse for ML.NET, sample console app. See README.md.
+const string usage = "usage: BlockSparse.Samples <command> [options]\n\ncommands:\n" + TrainCommand.Usage + "\n" + PredictCommand.Usage;
+
+try
+{
+    return args.FirstOrDefault() switch
+    {
+        "train" => TrainCommand.Run(args.Skip(1)),
+        "predict" => PredictCommand.Run(args.Skip(1)),
+        "-h" or "--help" or "help" => Help(),
+        null => throw new UsageException("No command given."),
+        var other => throw new UsageException($"Unknown command '{other}'."),
+    };
+}
+catch (UsageException e)
+{
+    Console.Error.WriteLine($"error: {e.Message}\n\n{usage}");
+    return 2;
+}
+catch (Exception e) when (e is IOException or InvalidDataException or ArgumentException or InvalidOperationException)
+{
+    // Bad data or options: the library's message says what was wrong; the stack trace would only bury it.
+    Console.Error.WriteLine($"error: {e.Message}");
+    return 1;
+}
+
+static int Help()
+{
+    Console.WriteLine(usage);
+    return 0;
+}

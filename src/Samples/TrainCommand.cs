@@ -1,0 +1,136 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Text.Json;
+using Microsoft.ML;
+using Microsoft.ML.BlockSparse;
+using Microsoft.ML.BlockSparse.Data;
+
+namespace Samples;
+
+/// <summary>
+/// <c>train</c>: trains on an IDX data set (MNIST by default), evaluates on its test split, prints
+/// ML.NET metrics and the sparsity report, saves the model zip, optionally writes a JSON report.
+/// </summary>
+internal static class TrainCommand
+{
+    public const string Usage = """
+        train [--data DIR] [--epochs N] [--rank R] [--block MxN[,MxN...]] [--hidden 300,100] [--seed S]
+              [--l1 X] [--l1-increment X] [--lr X] [--batch N] [--device auto|cpu|cuda]
+              [--train-rows N] [--test-rows N] [--model FILE.zip] [--report FILE.json]
+          --data    folder with train/t10k images and labels in IDX format (optionally .gz);
+                    default: the MNIST cache of build/setup.sh ($BLOCKSPARSE_DATA or ~/.cache/blocksparse/mnist)
+          --block   one shape for every layer, or one per layer (hidden layers, then output); default: chosen per layer
+          --l1      λ1 at the start (weight of the L1 penalty on block gates; more gives more zero blocks)
+          --model   where to save the model (default artifacts/mnist-blocksparse.zip); an existing file is replaced, and the output says so
+        """;
+
+    private static readonly HashSet<string> ValueOptions =
+        ["--data", "--epochs", "--rank", "--block", "--hidden", "--seed", "--device", "--l1", "--l1-increment", "--lr", "--batch", "--train-rows", "--test-rows", "--model", "--report"];
+
+    public static int Run(IEnumerable<string> args)
+    {
+        var cl = new CommandLine(args, ValueOptions, new HashSet<string>());
+        var dataFolder = cl.Text("--data") ?? DataLocation.DefaultMnistFolder;
+        var modelPath = Path.GetFullPath(cl.Text("--model") ?? Path.Combine("artifacts", "mnist-blocksparse.zip"));
+        var reportPath = cl.Text("--report") is { } r ? Path.GetFullPath(r) : null;
+        var options = ParseOptions(cl);
+
+        if (!Directory.Exists(dataFolder) && cl.Text("--data") is null)
+            throw new UsageException($"No --data given and the MNIST cache '{dataFolder}' does not exist: run build/setup.sh first.");
+        IdxDataset.CheckFolder(dataFolder);
+
+        Console.WriteLine($"Reading {dataFolder}");
+        var mlContext = new MLContext(options.Seed);
+        var trainRows = IdxDataset.Load(dataFolder, train: true, cl.Int("--train-rows", min: 1));
+        var testRows = IdxDataset.Load(dataFolder, train: false, cl.Int("--test-rows", min: 1));
+        var train = IdxDataset.ToDataView(mlContext, trainRows);
+        var test = IdxDataset.ToDataView(mlContext, testRows);
+        Console.WriteLine($"{trainRows.Count} training rows, {testRows.Count} test rows, {trainRows[0].Pixels.Length} features");
+
+        options.FeatureColumnName = nameof(IdxImage.Pixels);
+        options.Progress = new ConsoleProgress();
+        var pipeline = mlContext.Transforms.Conversion.MapValueToKey("Label")
+            .Append(mlContext.MulticlassClassification.Trainers.BlockSparse(options));
+
+        var clock = Stopwatch.StartNew();
+        var chain = pipeline.Fit(train);
+        using var model = chain.LastTransformer;
+        Console.WriteLine($"Trained in {clock.Elapsed.TotalSeconds:F1} s");
+
+        var metrics = mlContext.MulticlassClassification.Evaluate(chain.Transform(test));
+        Console.WriteLine();
+        Console.WriteLine($"Test metrics ({testRows.Count} rows)");
+        Console.WriteLine($"  micro accuracy  {metrics.MicroAccuracy:P2}");
+        Console.WriteLine($"  macro accuracy  {metrics.MacroAccuracy:P2}");
+        Console.WriteLine($"  log loss        {metrics.LogLoss:F4}");
+        Console.WriteLine();
+        Console.WriteLine("Sparsity report (against the dense network of the same layer sizes)");
+        Console.Write(model.Report.ToTable());
+
+        long modelBytes = ModelFile.Save(mlContext, chain, train.Schema, modelPath);
+        Console.WriteLine();
+        Console.WriteLine($"Model saved: {modelPath} ({modelBytes:N0} bytes; ONNX network {model.OnnxModelBytes:N0} bytes)");
+
+        if (reportPath is not null)
+        {
+            var json = model.Report.ToJsonObject();
+            json["microAccuracy"] = metrics.MicroAccuracy;
+            json["macroAccuracy"] = metrics.MacroAccuracy;
+            json["logLoss"] = metrics.LogLoss;
+            json["secondsPerEpoch"] = model.History.Average(h => h.Seconds);
+            json["modelBytes"] = modelBytes;
+            json["epochs"] = model.History.Count;
+            json["trainRows"] = trainRows.Count;
+            json["testRows"] = testRows.Count;
+            Directory.CreateDirectory(Path.GetDirectoryName(reportPath)!);
+            File.WriteAllText(reportPath, JsonSerializer.Serialize(json, new JsonSerializerOptions { WriteIndented = true, PropertyNamingPolicy = JsonNamingPolicy.CamelCase }));
+            Console.WriteLine($"Report written: {reportPath}");
+        }
+        return 0;
+    }
+
+    private static BlockSparseTrainer.Options ParseOptions(CommandLine cl)
+    {
+        var options = new BlockSparseTrainer.Options();
+        if (cl.Int("--epochs", min: 1) is { } epochs) options.Epochs = epochs;
+        if (cl.Int("--rank", min: 1) is { } rank) options.Rank = rank;
+        if (cl.Int("--seed", min: 0) is { } seed) options.Seed = seed;
+        if (cl.IntList("--hidden", min: 1) is { } hidden) options.HiddenLayers = hidden;
+        if (cl.Double("--l1", min: 0) is { } l1) options.L1Start = l1;
+        if (cl.Double("--l1-increment", min: 0) is { } l1Increment) options.L1Increment = l1Increment;
+        if (cl.Double("--lr", min: double.Epsilon) is { } lr) options.LearningRate = lr;
+        if (cl.Int("--batch", min: 1) is { } batch) options.BatchSize = batch;
+        if (cl.Text("--block") is { } block)
+        {
+            try
+            {
+                var shapes = block.Split(',', StringSplitOptions.TrimEntries).Select(BlockShape.Parse).ToArray();
+                if (shapes.Length == 1)
+                    options.BlockShape = shapes[0];
+                else
+                    options.LayerBlockShapes = shapes;
+            }
+            catch (FormatException e)
+            {
+                throw new UsageException($"--block: {e.Message}");
+            }
+        }
+        if (cl.Text("--device") is { } device)
+        {
+            options.Device = device.ToLowerInvariant() switch
+            {
+                "auto" => ComputeDevice.Auto,
+                "cpu" => ComputeDevice.Cpu,
+                "cuda" => ComputeDevice.Cuda,
+                _ => throw new UsageException($"--device must be auto, cpu or cuda; got '{device}'."),
+            };
+        }
+        return options;
+    }
+
+    /// <summary>Prints each epoch as it ends (synchronously, unlike System.Progress).</summary>
+    private sealed class ConsoleProgress : IProgress<EpochSummary>
+    {
+        public void Report(EpochSummary value) => Console.WriteLine(value.ToString());
+    }
+}

@@ -1,0 +1,160 @@
+using Microsoft.ML.BlockSparse.Data;
+using Microsoft.ML.Data;
+using Xunit;
+
+namespace Microsoft.ML.BlockSparse.Tests;
+
+/// <summary>Every kind of bad input gets an exception that names what was wrong and what was expected.</summary>
+public class BadInputTests : IDisposable
+{
+    private readonly MLContext ml = new(1);
+    private readonly string folder = Directory.CreateTempSubdirectory("blocksparse-badinput-").FullName;
+
+    public void Dispose() => Directory.Delete(folder, recursive: true);
+
+    private sealed class Row
+    {
+        public string Label { get; set; } = "";
+        public float FloatLabel { get; set; }
+        [VectorType(4)] public float[] Features { get; set; } = new float[4];
+        [VectorType] public float[] Variable { get; set; } = new float[4];
+        [VectorType(4)] public double[] Doubles { get; set; } = new double[4];
+        public float Scalar { get; set; }
+    }
+
+    private IDataView Data(int rows = 20, float poison = 0, int poisonRow = -1)
+        => ml.Data.LoadFromEnumerable(Enumerable.Range(0, rows).Select(i => new Row
+        {
+            Label = (i % 2).ToString(),
+            FloatLabel = i % 2,
+            Features = i == poisonRow ? [1, poison, 3, 4] : [i, 1, 2, 3],
+            Variable = [1, 2, 3, 4],
+            Doubles = [1, 2, 3, 4],
+        }));
+
+    private BlockSparseTrainer Trainer(Action<BlockSparseTrainer.Options>? change = null)
+    {
+        var options = new BlockSparseTrainer.Options { HiddenLayers = [4], Epochs = 1, Device = ComputeDevice.Cpu };
+        change?.Invoke(options);
+        return ml.MulticlassClassification.Trainers.BlockSparse(options);
+    }
+
+    private IDataView Keyed(IDataView data) => ml.Transforms.Conversion.MapValueToKey("Label").Fit(data).Transform(data);
+
+    [Fact]
+    public void LabelThatIsNotAKeyNamesTheColumnAndTheFix()
+    {
+        var trainer = Trainer(o => o.LabelColumnName = nameof(Row.FloatLabel));
+        var e = Assert.Throws<ArgumentOutOfRangeException>(() => trainer.Fit(Data()));
+        Assert.Contains("Label column 'FloatLabel' must be a key type (it is Single)", e.Message);
+        Assert.Contains("MapValueToKey", e.Message);
+        // In a pipeline the same check runs at schema propagation, before any data is read or trained on.
+        var pipeline = ml.Transforms.CopyColumns("Copy", nameof(Row.Features)).Append(trainer);
+        var shapeError = Assert.Throws<ArgumentOutOfRangeException>(() => pipeline.Fit(Data()));
+        Assert.Contains("'FloatLabel' must be a key type", shapeError.Message);
+        Assert.Contains(nameof(BlockSparseTrainer.GetOutputSchema), shapeError.StackTrace);
+    }
+
+    [Theory]
+    [InlineData(nameof(Row.Variable), "VarVector<Single>")]
+    [InlineData(nameof(Row.Doubles), "Vector<Double")]
+    [InlineData(nameof(Row.Scalar), "Single")]
+    public void FeaturesThatAreNotAKnownSizeFloatVectorAreRejected(string column, string described)
+    {
+        var e = Assert.Throws<ArgumentOutOfRangeException>(() => Trainer(o => o.FeatureColumnName = column).Fit(Keyed(Data())));
+        Assert.Contains($"Feature column '{column}' must be a vector of Single (float) of known size", e.Message);
+        Assert.Contains(described, e.Message);
+    }
+
+    [Fact]
+    public void MissingColumnListsTheColumnsThatExist()
+    {
+        var e = Assert.Throws<ArgumentOutOfRangeException>(() => Trainer(o => o.FeatureColumnName = "Pixels").Fit(Keyed(Data())));
+        Assert.Contains("The feature column 'Pixels' is not in the input", e.Message);
+        Assert.Contains("'Features'", e.Message);
+    }
+
+    [Fact]
+    public void BlockShapeThatDoesNotDivideItsLayerIsRejected()
+    {
+        var e = Assert.Throws<ArgumentOutOfRangeException>(() =>
+            Trainer(o => o.LayerBlockShapes = [new BlockShape(3, 2), new BlockShape(1, 2)]).Fit(Keyed(Data())));
+        Assert.Contains("LayerBlockShapes[0] is 3x2, which does not tile layer 0 (4 out x 4 in)", e.Message);
+    }
+
+    [Fact]
+    public void SharedBlockShapeThatTilesNoLayerIsRejected()
+    {
+        var e = Assert.Throws<ArgumentOutOfRangeException>(() => Trainer(o => o.BlockShape = new BlockShape(3, 3)).Fit(Keyed(Data())));
+        Assert.Contains("BlockShape 3x3 tiles none of the layers", e.Message);
+    }
+
+    [Theory]
+    [InlineData(0)]
+    [InlineData(-2)]
+    public void RankBelowOneIsRejected(int rank)
+    {
+        var e = Assert.Throws<ArgumentOutOfRangeException>(() => Trainer(o => o.Rank = rank));
+        Assert.Equal("Rank", e.ParamName);
+        Assert.Contains($"Options.Rank is {rank}; the Kronecker rank must be at least 1", e.Message);
+    }
+
+    [Fact]
+    public void EmptyTrainingDataIsRejected()
+    {
+        var e = Assert.Throws<InvalidOperationException>(() => Trainer().Fit(ml.Data.FilterRowsByColumn(Keyed(Data()), nameof(Row.FloatLabel), lowerBound: 5, upperBound: 6)));
+        Assert.Contains("The training data is empty", e.Message);
+    }
+
+    [Theory]
+    [InlineData(float.NaN)]
+    [InlineData(float.PositiveInfinity)]
+    public void NonFiniteFeatureNamesRowAndSlot(float poison)
+    {
+        var e = Assert.Throws<InvalidOperationException>(() => Trainer().Fit(Keyed(Data(poison: poison, poisonRow: 7))));
+        Assert.Contains($"Row 7: feature column 'Features' holds {poison} at slot 1", e.Message);
+    }
+
+    [Fact]
+    public void DataFolderMissingAFileNamesIt()
+    {
+        foreach (var name in IdxDataset.FileNames.Skip(1))
+            File.WriteAllBytes(Path.Combine(folder, name), []);
+        var e = Assert.Throws<FileNotFoundException>(() => IdxDataset.Load(folder, train: true));
+        Assert.Contains("lacks train-images-idx3-ubyte", e.Message);
+    }
+
+    [Fact]
+    public void MalformedIdxFilesAreRejectedWithTheReason()
+    {
+        WriteIdx("train-images-idx3-ubyte", [0, 0, 8, 3, 0, 0, 0, 2, 0, 0, 0, 2, 0, 0, 0, 2, 1, 2, 3]); // 2 images of 2x2, truncated
+        WriteIdx("train-labels-idx1-ubyte", [0, 0, 8, 1, 0, 0, 0, 2, 1, 0]);
+        WriteIdx("t10k-images-idx3-ubyte", [0x1F, 0x8B, 8, 0]);                                   // not IDX at all
+        WriteIdx("t10k-labels-idx1-ubyte", [0, 0, 8, 3, 0, 0, 0, 1]);                                // wrong dimensions
+
+        var truncated = Assert.Throws<InvalidDataException>(() => IdxDataset.Load(folder, train: true));
+        Assert.Contains("is truncated: its header promises 8 bytes", truncated.Message);
+        var notIdx = Assert.Throws<InvalidDataException>(() => IdxDataset.Load(folder, train: false));
+        Assert.Contains("is not an IDX file of unsigned bytes", notIdx.Message);
+
+        WriteIdx("t10k-images-idx3-ubyte", [0, 0, 8, 3, 0, 0, 0, 1, 0, 0, 0, 1, 0, 0, 0, 1, 9]);
+        var wrongDims = Assert.Throws<InvalidDataException>(() => IdxDataset.Load(folder, train: false));
+        Assert.Contains("has 3 dimensions; expected 1", wrongDims.Message);
+    }
+
+    [Fact]
+    public void SampleAppReportsABadDataFolderWithoutAStackTrace()
+    {
+        var (code, output) = SampleApp.RunWithExitCode("train", "--data", Path.Combine(folder, "nowhere"));
+        Assert.Equal(1, code);
+        Assert.Contains("error: Data folder", output);
+        Assert.Contains("does not exist", output);
+        Assert.DoesNotContain("   at ", output);
+
+        var (usageCode, usage) = SampleApp.RunWithExitCode("train", "--epochz", "3");
+        Assert.Equal(2, usageCode);
+        Assert.Contains("Unknown argument '--epochz'", usage);
+    }
+
+    private void WriteIdx(string name, byte[] bytes) => File.WriteAllBytes(Path.Combine(folder, name), bytes);
+}

@@ -1,0 +1,85 @@
+using Microsoft.ML.BlockSparse.Layers;
+using Microsoft.ML.BlockSparse.Network;
+using TorchSharp;
+using Xunit;
+using static TorchSharp.torch;
+
+namespace Microsoft.ML.BlockSparse.Tests;
+
+public class LayerCostTests
+{
+    [Fact]
+    public void ParameterCountMatchesMethodExample()
+    {
+        // METHOD.md: an 8×256 matrix, rank 1, 8×8 blocks has 128 factor entries instead of 2,048.
+        Assert.Equal(128 + 8, LayerCost.FactoredParameters(256, 8, new BlockShape(8, 8), 1));
+        Assert.Equal(2048 + 8, LayerCost.DenseParameters(256, 8));
+    }
+
+    [Theory]
+    [InlineData(784, 300, 15, 28, 2)]
+    [InlineData(100, 10, 2, 10, 3)]
+    public void ParameterCountMatchesTheTensorsTrained(int inF, int outF, int m, int n, int rank)
+    {
+        using var generator = new Generator(1);
+        using var layer = new KroneckerLinear("x", inF, outF, new BlockShape(m, n), rank, generator);
+        long actual = layer.parameters().Sum(p => p.numel());
+        Assert.Equal(LayerCost.FactoredParameters(inF, outF, new BlockShape(m, n), rank), actual);
+        Assert.Equal(actual, layer.Describe(0).TrainableParameters);
+    }
+
+    [Fact]
+    public void FlopCountsFollowTheShapes()
+    {
+        // r·q·m·(n+p) multiply-adds: r=2, p=20, q=28, m=15, n=28 → 40,320, i.e. 80,640 FLOPs.
+        Assert.Equal(80_640, LayerCost.FactoredForwardFlops(784, 300, new BlockShape(15, 28), 2));
+        Assert.Equal(2 * 784 * 300, LayerCost.DenseForwardFlops(784, 300));
+
+        using var generator = new Generator(1);
+        using var layer = new KroneckerLinear("x", 784, 300, new BlockShape(15, 28), 2, generator);
+        var report = layer.Describe(0);
+        Assert.Equal(3 * 80_640, report.TrainingFlopsPerExample);
+        Assert.Equal(3 * 2 * 784 * 300, report.DenseTrainingFlopsPerExample);
+        // No zero blocks yet: inference costs the same as a training forward pass.
+        Assert.Equal(80_640, report.InferenceFlopsPerExample);
+    }
+
+    [Fact]
+    public void ZeroBlocksLowerInferenceFlops()
+    {
+        using var generator = new Generator(1);
+        using var layer = new KroneckerLinear("x", 12, 30, new BlockShape(5, 4), 2, generator); // p = 6, q = 3
+        using (no_grad())
+            layer.Gate[TensorIndex.Colon, 2] = 0;  // input group 2 is never used: its X·Bᵀ product is skipped too
+
+        var report = layer.Describe(0);
+        Assert.Equal(6, report.ZeroBlocks);
+        Assert.Equal(18, report.Blocks);
+        // 2·r·m·(live groups·n + non-zero blocks) = 2·2·5·(2·4 + 12)
+        Assert.Equal(2 * 2 * 5 * (2 * 4 + 12), report.InferenceFlopsPerExample);
+        Assert.Equal(3 * LayerCost.FactoredForwardFlops(12, 30, new BlockShape(5, 4), 2), report.TrainingFlopsPerExample);
+    }
+
+    [Fact]
+    public void LayerThatCannotTakeTheBlockStaysDenseAndSaysWhy()
+    {
+        var plan = LayerPlan.ForMlp(784, [300, 100], 10, 2, new BlockShape(10, 28), null);
+        Assert.Equal(new BlockShape(10, 28), plan[0].Block);
+        Assert.Null(plan[1].Block);   // 300 inputs are not a multiple of 28
+        Assert.Contains("10x28", plan[1].DenseReason);
+
+        using var network = new BlockSparseNetwork(plan, 2, 1);
+        var report = network.Report();
+        Assert.False(report.Layers[1].Factored);
+        Assert.Equal(300 * 100 + 100, report.Layers[1].TrainableParameters);
+        Assert.Contains("layer 1 is dense: block 10x28", report.ToTable());
+    }
+
+    [Fact]
+    public void AutomaticBlockShapesTileEveryLayer()
+    {
+        var plan = LayerPlan.ForMlp(784, [300, 100], 10, 2, null, null);
+        Assert.All(plan, p => Assert.True(p.Block!.Value.Divides(p.InFeatures, p.OutFeatures)));
+        Assert.Equal(new BlockShape(15, 28), plan[0].Block);
+    }
+}

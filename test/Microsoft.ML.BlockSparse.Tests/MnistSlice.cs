@@ -1,0 +1,38 @@
+using Microsoft.ML.BlockSparse.Data;
+using Samples;
+
+namespace Microsoft.ML.BlockSparse.Tests;
+
+/// <summary>
+/// A small slice of the real MNIST fetched by build/setup.sh, read once for all tests that train.
+/// </summary>
+public sealed class MnistSlice
+{
+    public const int TrainRows = 6000;
+    public const int TestRows = 1000;
+
+    public MnistSlice()
+    {
+        Folder = DataLocation.DefaultMnistFolder;
+        if (!Directory.Exists(Folder))
+            throw new InvalidOperationException($"MNIST is not at {Folder}. Run build/setup.sh (the README's set-up) before the tests.");
+        Train = IdxDataset.Load(Folder, train: true, TrainRows);
+        Test = IdxDataset.Load(Folder, train: false, TestRows);
+    }
+
+    public string Folder { get; }
+    public IReadOnlyList<IdxImage> Train { get; }
+    public IReadOnlyList<IdxImage> Test { get; }
+
+    /// <summary>Options that train the slice quickly to a useful accuracy.</summary>
+    public static BlockSparseTrainer.Options QuickOptions(int epochs = 6) => new()
+    {
+        FeatureColumnName = nameof(IdxImage.Pixels),
+        HiddenLayers = [100],
+        Epochs = epochs,
+        BatchSize = 64,
+        L1Start = 0.001,
+        L1Increment = 0,
+        Seed = 1,
+    };
+}

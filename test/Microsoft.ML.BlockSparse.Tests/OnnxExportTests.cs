@@ -1,0 +1,55 @@
+using Microsoft.ML.BlockSparse.Export;
+using Microsoft.ML.BlockSparse.Network;
+using Microsoft.ML.OnnxRuntime;
+using Microsoft.ML.OnnxRuntime.Tensors;
+using TorchSharp;
+using Xunit;
+using static TorchSharp.torch;
+
+namespace Microsoft.ML.BlockSparse.Tests;
+
+public class OnnxExportTests
+{
+    [Fact]
+    public void OnnxScoresEqualTheNetworksSoftmax()
+    {
+        // Layer 1 stays dense (6x5 does not tile 20 inputs), so both layer kinds and ReLU are exported.
+        var plan = LayerPlan.ForMlp(30, [12, 20], 4, 2, null, [new BlockShape(3, 5), new BlockShape(6, 5), new BlockShape(2, 5)]);
+        plan = [plan[0], plan[1] with { Block = null, DenseReason = "test" }, plan[2]];
+        using var network = new BlockSparseNetwork(plan, 2, 9);
+        using (no_grad())
+        {
+            // Random gates with some exact zeros, as after training.
+            foreach (var layer in network.FactoredLayers)
+                layer.Gate.copy_(randn(layer.Gate.shape).mul(rand(layer.Gate.shape).gt(0.3)));
+        }
+        network.eval();
+        using var input = randn(5, 30);
+        using var expected = nn.functional.softmax(network.call(input), 1);
+
+        var bytes = OnnxExporter.Export(network, "Features");
+        using var session = new InferenceSession(bytes);
+        for (int row = 0; row < 5; row++)
+        {
+            var values = input[row].data<float>().ToArray();
+            using var results = session.Run([NamedOnnxValue.CreateFromTensor("Features", new DenseTensor<float>(values, [30]))]);
+            var score = results.Single(r => r.Name == "Score").AsTensor<float>().ToArray();
+            var want = expected[row].data<float>().ToArray();
+            Assert.Equal(4, score.Length);
+            for (int c = 0; c < 4; c++)
+                Assert.True(Math.Abs(want[c] - score[c]) < 1e-5, $"row {row} class {c}: torch {want[c]} onnx {score[c]}");
+        }
+    }
+
+    [Fact]
+    public void OnnxFileHoldsFactorsNotTheDenseWeight()
+    {
+        var plan = LayerPlan.ForMlp(784, [300, 100], 10, 2, null, null);
+        using var network = new BlockSparseNetwork(plan, 2, 1);
+        var bytes = OnnxExporter.Export(network, "Features");
+        long denseBytes = 4 * network.Report().DenseParameters;
+        long factorBytes = 4 * network.Report().TrainableParameters;
+        Assert.True(bytes.Length < factorBytes * 2, $"ONNX is {bytes.Length} bytes for {factorBytes} bytes of factors");
+        Assert.True(bytes.Length < denseBytes / 10);
+    }
+}
