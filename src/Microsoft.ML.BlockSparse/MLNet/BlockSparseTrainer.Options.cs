@@ -32,7 +32,7 @@ public sealed partial class BlockSparseTrainer
         /// </summary>
         public BlockShape[]? LayerBlockShapes { get; set; }
 
-        /// <summary>Passes over the training data. Default 20.</summary>
+        /// <summary>Passes over the training data. Default 30.</summary>
         public int Epochs { get; set; } = Defaults.Epochs;
 
         /// <summary>Rows per mini-batch. Default 128.</summary>
@@ -48,11 +48,11 @@ public sealed partial class BlockSparseTrainer
         /// λ1 in the first epochs: the weight of the L1 penalty on the block gates <c>S</c>. Larger gives more
         /// zero blocks. The proximal step is taken in Adam's metric, so a gate is zeroed when its smoothed
         /// gradient stays below λ1, and λ1 is on the scale of the loss gradient: METHOD.md's 0.01 (for plain SGD
-        /// steps) zeroes too much here. Default 0.0005.
+        /// steps) zeroes too much here. Default 0.001.
         /// </summary>
         public double L1Start { get; set; } = Defaults.L1Start;
 
-        /// <summary>Added to λ1 every <see cref="L1EveryEpochs"/> epochs. Default 0.0001.</summary>
+        /// <summary>Added to λ1 every <see cref="L1EveryEpochs"/> epochs. Default 0.0002.</summary>
         public double L1Increment { get; set; } = Defaults.L1Increment;
 
         /// <summary>Epochs between λ1 increments. Default 5.</summary>
