@@ -100,6 +100,16 @@ public class BadInputTests : IDisposable
     }
 
     [Fact]
+    public void CudaWithoutCudaNativesSaysHowToGetThem()
+    {
+        if (TorchSharp.torch.cuda.is_available())
+            return;  // a CUDA build on a GPU machine: nothing to refuse
+        var e = Assert.Throws<InvalidOperationException>(() => Trainer(o => o.Device = ComputeDevice.Cuda).Fit(Keyed(Data())));
+        Assert.Contains("Device = Cuda was requested, but TorchSharp sees no CUDA device", e.Message);
+        Assert.Contains("-p:TorchBackend=cuda", e.Message);
+    }
+
+    [Fact]
     public void EmptyTrainingDataIsRejected()
     {
         var e = Assert.Throws<InvalidOperationException>(() => Trainer().Fit(ml.Data.FilterRowsByColumn(Keyed(Data()), nameof(Row.FloatLabel), lowerBound: 5, upperBound: 6)));
@@ -150,6 +160,11 @@ public class BadInputTests : IDisposable
         Assert.Contains("error: Data folder", output);
         Assert.Contains("does not exist", output);
         Assert.DoesNotContain("   at ", output);
+
+        File.WriteAllBytes(Path.Combine(folder, "train-images-idx3-ubyte"), []);
+        var (missingCode, missing) = SampleApp.RunWithExitCode("train", "--data", folder);
+        Assert.Equal(1, missingCode);
+        Assert.Contains("lacks train-labels-idx1-ubyte, t10k-images-idx3-ubyte, t10k-labels-idx1-ubyte", missing);
 
         var (usageCode, usage) = SampleApp.RunWithExitCode("train", "--epochz", "3");
         Assert.Equal(2, usageCode);
