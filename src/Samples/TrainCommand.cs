@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using System.Globalization;
-using System.Text.Json;
 using Microsoft.ML;
 using Microsoft.ML.BlockSparse;
 using Microsoft.ML.BlockSparse.Data;
@@ -73,17 +72,19 @@ internal static class TrainCommand
 
         if (reportPath is not null)
         {
-            var json = model.Report.ToJsonObject();
-            json["microAccuracy"] = metrics.MicroAccuracy;
-            json["macroAccuracy"] = metrics.MacroAccuracy;
-            json["logLoss"] = metrics.LogLoss;
-            json["secondsPerEpoch"] = model.History.Average(h => h.Seconds);
-            json["modelBytes"] = modelBytes;
-            json["epochs"] = model.History.Count;
-            json["trainRows"] = trainRows.Count;
-            json["testRows"] = testRows.Count;
+            var json = model.Report.ToJson(new Dictionary<string, object?>
+            {
+                ["microAccuracy"] = metrics.MicroAccuracy,
+                ["macroAccuracy"] = metrics.MacroAccuracy,
+                ["logLoss"] = metrics.LogLoss,
+                ["secondsPerEpoch"] = model.History.Average(h => h.Seconds),
+                ["modelBytes"] = modelBytes,
+                ["epochs"] = model.History.Count,
+                ["trainRows"] = trainRows.Count,
+                ["testRows"] = testRows.Count,
+            });
             Directory.CreateDirectory(Path.GetDirectoryName(reportPath)!);
-            File.WriteAllText(reportPath, JsonSerializer.Serialize(json, new JsonSerializerOptions { WriteIndented = true, PropertyNamingPolicy = JsonNamingPolicy.CamelCase }));
+            File.WriteAllText(reportPath, json);
             Console.WriteLine($"Report written: {reportPath}");
         }
         return 0;

@@ -65,6 +65,24 @@ public class TrainerPipelineTests(MnistSlice mnist) : IClassFixture<MnistSlice>
         Assert.True(correct >= 80, $"{correct}/100 correct");
     }
 
+    [Fact]
+    public void SameSeedSameDataGivesIdenticalScores()
+    {
+        float[][] TrainAndScore()
+        {
+            var ml = new MLContext(1);
+            var data = IdxDataset.ToDataView(ml, mnist.Train.Take(2000).ToList());
+            var model = ml.Transforms.Conversion.MapValueToKey("Label")
+                .Append(ml.MulticlassClassification.Trainers.BlockSparse(MnistSlice.QuickOptions(epochs: 2)))
+                .Fit(data);
+            return model.Transform(IdxDataset.ToDataView(ml, mnist.Test.Take(100).ToList())).GetColumn<float[]>("Score").ToArray();
+        }
+
+        var first = TrainAndScore();
+        var second = TrainAndScore();
+        Assert.Equal(first, second);
+    }
+
     internal static SchemaDefinition PixelsSchema(int size)
     {
         var schema = SchemaDefinition.Create(typeof(IdxImage));

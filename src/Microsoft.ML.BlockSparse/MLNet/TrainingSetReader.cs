@@ -16,8 +16,11 @@ internal sealed class TrainingSet
     public static TrainingSet Read(IDataView data, DataViewSchema.Column label, DataViewSchema.Column features, int featureLength,
         CancellationToken cancellation = default)
     {
-        var values = new List<float>();
-        var labels = new List<long>();
+        // Size the buffers once when the view knows its row count: MNIST is 47M floats, and growing
+        // by doubling would hold up to three copies at once.
+        long expectedRows = data.GetRowCount() ?? 0;
+        var values = new List<float>(checked((int)Math.Min(expectedRows * featureLength, Array.MaxLength)));
+        var labels = new List<long>((int)Math.Min(expectedRows, Array.MaxLength));
         long row = -1, skipped = 0;
         using (var cursor = data.GetRowCursor(new[] { label, features }))
         {

@@ -87,11 +87,19 @@ public sealed class SparsityReport
         return text.ToString();
     }
 
-    /// <summary>The report as indented JSON (camelCase; totals first, then <c>layers</c>).</summary>
-    public string ToJson() => JsonSerializer.Serialize(ToJsonObject(), JsonOptions);
+    /// <summary>
+    /// The report as indented JSON (camelCase; totals first, then <c>layers</c>), with the caller's
+    /// <paramref name="extra"/> keys (metrics, timings) added at the top level.
+    /// </summary>
+    public string ToJson(IReadOnlyDictionary<string, object?>? extra = null)
+    {
+        var fields = Fields();
+        foreach (var (key, value) in extra ?? new Dictionary<string, object?>())
+            fields[key] = value;
+        return JsonSerializer.Serialize(fields, JsonOptions);
+    }
 
-    /// <summary>The report's fields as a dictionary, for callers that add their own keys before serialising.</summary>
-    public Dictionary<string, object?> ToJsonObject() => new()
+    private Dictionary<string, object?> Fields() => new()
     {
         ["blockSparsity"] = BlockSparsity,
         ["zeroBlocks"] = ZeroBlocks,
@@ -105,8 +113,7 @@ public sealed class SparsityReport
         ["layers"] = Layers,
     };
 
-    /// <summary>Serializer settings shared by every JSON the library writes.</summary>
-    internal static readonly JsonSerializerOptions JsonOptions = new()
+    private static readonly JsonSerializerOptions JsonOptions = new()
     {
         WriteIndented = true,
         PropertyNamingPolicy = JsonNamingPolicy.CamelCase,
