@@ -18,11 +18,23 @@ sdk_major=$(dotnet --version 2>/dev/null | cut -d. -f1)
 [[ ${sdk_major:-0} -ge 10 ]] || fail "the .NET SDK is $(dotnet --version); this project targets net10.0 and needs SDK 10 or newer."
 say ".NET SDK $(dotnet --version): ok"
 
+# ---------------------------------------------------------------- platform
+# The default build carries libtorch-cpu-linux-x64; TorchSharp publishes no other Linux CPU natives.
+[[ $(uname -s) == Linux && $(uname -m) == x86_64 ]] || fail "this is $(uname -s)/$(uname -m); the project's TorchSharp natives (libtorch-cpu-linux-x64) need Linux on x86-64."
+
 # ---------------------------------------------------------------- libstdc++ for TorchSharp
 # libLibTorchSharp.so links against GLIBCXX_3.4.32. Without it TorchSharp reports a misleading
 # "doesn't contain a reference to libtorch" error, so check here, where the cause can be named.
 required_glibcxx=GLIBCXX_3.4.32
-libstdcxx() { ldconfig -p 2>/dev/null | awk '/libstdc\+\+\.so\.6 .*x86-64/ {print $NF; exit}'; }
+# ldconfig is in /sbin, which a non-root PATH may lack; fall back to the usual library folders.
+libstdcxx() {
+  local lib
+  lib=$( { ldconfig -p 2>/dev/null || /sbin/ldconfig -p 2>/dev/null; } | awk '/libstdc\+\+\.so\.6 .*x86-64/ {print $NF; exit}')
+  [[ -n $lib ]] || for lib in /usr/lib/x86_64-linux-gnu/libstdc++.so.6 /usr/lib64/libstdc++.so.6 /lib/x86_64-linux-gnu/libstdc++.so.6; do
+    [[ -f $lib ]] && break
+  done
+  [[ -f $lib ]] && echo "$lib"
+}
 has_glibcxx() { local lib; lib=$(libstdcxx); [[ -n $lib ]] && grep -aq "$required_glibcxx" "$lib"; }
 
 if has_glibcxx; then

@@ -25,8 +25,14 @@ internal static class InputSchemaCheck
         DataViewSchema schema, string labelColumnName, string featureColumnName)
     {
         var label = schema.GetColumnOrNull(labelColumnName) ?? throw Missing(schema, labelColumnName, "label");
-        if (label.Type is not KeyDataViewType key || key.RawType != typeof(uint))
+        if (label.Type is not KeyDataViewType key)
             throw LabelNotKey(labelColumnName, Describe(label.Type));
+        if (key.RawType != typeof(uint))
+        {
+            throw new ArgumentOutOfRangeException("inputSchema",
+                $"Label column '{labelColumnName}' is a key of {key.RawType.Name}; BlockSparse needs keys of UInt32, "
+                + $"which mlContext.Transforms.Conversion.MapValueToKey(\"{labelColumnName}\") produces.");
+        }
         if (key.Count < 2 || key.Count > int.MaxValue)
             throw new ArgumentOutOfRangeException("inputSchema",
                 $"Label column '{labelColumnName}' has {key.Count} classes; multiclass classification needs at least 2 (is the column of a single value?).");
