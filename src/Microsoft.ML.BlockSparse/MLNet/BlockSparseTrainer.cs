@@ -69,8 +69,11 @@ public sealed partial class BlockSparseTrainer : IEstimator<BlockSparseModel>
 
         using var network = new BlockSparseNetwork(plan, options.Rank, settings.Seed);
         network.to(device);
-        using var x = tensor(data.Features, [data.Rows, featureLength]).to(device);
-        using var y = tensor(data.Labels).to(device);
+        // On a GPU .to() makes a new tensor: the host copies need disposing too (it is safe when they are the same).
+        using var hostX = tensor(data.Features, [data.Rows, featureLength]);
+        using var hostY = tensor(data.Labels);
+        using var x = hostX.to(device);
+        using var y = hostY.to(device);
         var history = NetworkTrainer.Train(network, x, y, settings, summary =>
         {
             channel?.Info(MessageSensitivity.None, summary.ToString());

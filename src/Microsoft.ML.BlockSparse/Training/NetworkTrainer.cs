@@ -20,8 +20,8 @@ internal static class NetworkTrainer
     {
         long rows = features.shape[0];
         var device = features.device;
-        var gates = network.FactoredLayers.Select(l => l.Gate).ToList();
-        using var optimizer = new ProximalAdam(network.parameters(), gates);
+        var factored = network.FactoredLayers.ToList();
+        using var optimizer = new ProximalAdam(network.parameters(), factored.Select(l => l.Gate));
         using var shuffler = new Generator(settings.Seed + 1);
         var history = new List<EpochSummary>();
         long stepsPerEpoch = (rows + settings.BatchSize - 1) / settings.BatchSize;
@@ -35,7 +35,8 @@ internal static class NetworkTrainer
             // Running sums stay on the device: reading them per batch would synchronise a GPU every step.
             using var lossSum = zeros(1, dtype: ScalarType.Float64, device: device);
             using var correct = zeros(1, dtype: ScalarType.Int64, device: device);
-            using (var order = randperm(rows, generator: shuffler).to(device))
+            using (var hostOrder = randperm(rows, generator: shuffler))
+            using (var order = hostOrder.to(device))
             {
                 for (long start = 0; start < rows; start += settings.BatchSize)
                 {
@@ -50,7 +51,7 @@ internal static class NetworkTrainer
                     optimizer.ZeroGrad();
                     loss.backward();
                     optimizer.Step(settings.Schedule.At(settings.LearningRate, step++, totalSteps), lambda1);
-                    foreach (var layer in network.FactoredLayers)
+                    foreach (var layer in factored)
                         layer.ApplyGateMask();
 
                     using (no_grad())
@@ -63,7 +64,7 @@ internal static class NetworkTrainer
 
             if (settings.PruneEveryEpochs > 0 && (epoch + 1) % settings.PruneEveryEpochs == 0)
             {
-                foreach (var layer in network.FactoredLayers)
+                foreach (var layer in factored)
                     layer.PruneGatesBelow(settings.PruneThreshold);
             }
 
