@@ -8,9 +8,9 @@ namespace Microsoft.ML.BlockSparse.Tests;
 public class BadInputTests : IDisposable
 {
     private readonly MLContext ml = new(1);
-    private readonly string folder = Directory.CreateTempSubdirectory("blocksparse-badinput-").FullName;
+    private readonly TempFolder temp = new();
 
-    public void Dispose() => Directory.Delete(folder, recursive: true);
+    public void Dispose() => temp.Dispose();
 
     private sealed class Row
     {
@@ -129,8 +129,8 @@ public class BadInputTests : IDisposable
     public void DataFolderMissingAFileNamesIt()
     {
         foreach (var name in IdxDataset.FileNames.Skip(1))
-            File.WriteAllBytes(Path.Combine(folder, name), []);
-        var e = Assert.Throws<FileNotFoundException>(() => IdxDataset.Load(folder, train: true));
+            File.WriteAllBytes(temp.File(name), []);
+        var e = Assert.Throws<FileNotFoundException>(() => IdxDataset.Load(temp.Path, train: true));
         Assert.Contains("lacks train-images-idx3-ubyte", e.Message);
     }
 
@@ -142,27 +142,27 @@ public class BadInputTests : IDisposable
         WriteIdx("t10k-images-idx3-ubyte", [0x1F, 0x8B, 8, 0]);                                   // not IDX at all
         WriteIdx("t10k-labels-idx1-ubyte", [0, 0, 8, 3, 0, 0, 0, 1]);                                // wrong dimensions
 
-        var truncated = Assert.Throws<InvalidDataException>(() => IdxDataset.Load(folder, train: true));
+        var truncated = Assert.Throws<InvalidDataException>(() => IdxDataset.Load(temp.Path, train: true));
         Assert.Contains("is truncated: its header promises 8 bytes", truncated.Message);
-        var notIdx = Assert.Throws<InvalidDataException>(() => IdxDataset.Load(folder, train: false));
+        var notIdx = Assert.Throws<InvalidDataException>(() => IdxDataset.Load(temp.Path, train: false));
         Assert.Contains("is not an IDX file of unsigned bytes", notIdx.Message);
 
         WriteIdx("t10k-images-idx3-ubyte", [0, 0, 8, 3, 0, 0, 0, 1, 0, 0, 0, 1, 0, 0, 0, 1, 9]);
-        var wrongDims = Assert.Throws<InvalidDataException>(() => IdxDataset.Load(folder, train: false));
+        var wrongDims = Assert.Throws<InvalidDataException>(() => IdxDataset.Load(temp.Path, train: false));
         Assert.Contains("has 3 dimensions; expected 1", wrongDims.Message);
     }
 
     [Fact]
     public void SampleAppReportsABadDataFolderWithoutAStackTrace()
     {
-        var (code, output) = SampleApp.RunWithExitCode("train", "--data", Path.Combine(folder, "nowhere"));
+        var (code, output) = SampleApp.RunWithExitCode("train", "--data", temp.File("nowhere"));
         Assert.Equal(1, code);
         Assert.Contains("error: Data folder", output);
         Assert.Contains("does not exist", output);
         Assert.DoesNotContain("   at ", output);
 
-        File.WriteAllBytes(Path.Combine(folder, "train-images-idx3-ubyte"), []);
-        var (missingCode, missing) = SampleApp.RunWithExitCode("train", "--data", folder);
+        File.WriteAllBytes(temp.File("train-images-idx3-ubyte"), []);
+        var (missingCode, missing) = SampleApp.RunWithExitCode("train", "--data", temp.Path);
         Assert.Equal(1, missingCode);
         Assert.Contains("lacks train-labels-idx1-ubyte, t10k-images-idx3-ubyte, t10k-labels-idx1-ubyte", missing);
 
@@ -171,5 +171,5 @@ public class BadInputTests : IDisposable
         Assert.Contains("Unknown argument '--epochz'", usage);
     }
 
-    private void WriteIdx(string name, byte[] bytes) => File.WriteAllBytes(Path.Combine(folder, name), bytes);
+    private void WriteIdx(string name, byte[] bytes) => File.WriteAllBytes(temp.File(name), bytes);
 }

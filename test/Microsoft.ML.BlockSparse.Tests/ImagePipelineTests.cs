@@ -10,9 +10,9 @@ namespace Microsoft.ML.BlockSparse.Tests;
 /// </summary>
 public class ImagePipelineTests(MnistSlice mnist) : IClassFixture<MnistSlice>, IDisposable
 {
-    private readonly string folder = Directory.CreateTempSubdirectory("blocksparse-images-").FullName;
+    private readonly TempFolder temp = new();
 
-    public void Dispose() => Directory.Delete(folder, recursive: true);
+    public void Dispose() => temp.Dispose();
 
     private sealed class ImageRow
     {
@@ -29,7 +29,7 @@ public class ImagePipelineTests(MnistSlice mnist) : IClassFixture<MnistSlice>, I
         var options = MnistSlice.QuickOptions(epochs: 8);
         options.FeatureColumnName = "Pixels";
 
-        var pipeline = ml.Transforms.LoadImages("Image", folder, nameof(ImageRow.ImagePath))
+        var pipeline = ml.Transforms.LoadImages("Image", temp.Path, nameof(ImageRow.ImagePath))
             .Append(ml.Transforms.ResizeImages("Image", 28, 28))   // the files are 56x56
             .Append(ml.Transforms.ExtractPixels("Pixels", "Image", ImagePixelExtractingEstimator.ColorBits.Red, scaleImage: 1f / 255))
             .Append(ml.Transforms.Conversion.MapValueToKey("Label"))
@@ -61,7 +61,7 @@ public class ImagePipelineTests(MnistSlice mnist) : IClassFixture<MnistSlice>, I
             }
             var name = $"{split}-{i++}.png";
             using (var image = MLImage.CreateFromPixels(56, 56, MLPixelFormat.Rgba32, rgba))
-                image.Save(Path.Combine(folder, name));
+                image.Save(temp.File(name));
             rows.Add(new ImageRow { ImagePath = name, Label = digit.Label });
         }
         return rows;

@@ -6,15 +6,15 @@ namespace Microsoft.ML.BlockSparse.Tests;
 /// <summary>The README's main job, <c>train</c>, end to end as a user runs it (small slice, 2 epochs).</summary>
 public class SampleTrainCommandTests(MnistSlice mnist) : IClassFixture<MnistSlice>, IDisposable
 {
-    private readonly string folder = Directory.CreateTempSubdirectory("blocksparse-train-").FullName;
+    private readonly TempFolder temp = new();
 
-    public void Dispose() => Directory.Delete(folder, recursive: true);
+    public void Dispose() => temp.Dispose();
 
     [Fact]
     public void TrainPrintsMetricsAndReportAndWritesModelAndJson()
     {
-        var model = Path.Combine(folder, "m.zip");
-        var report = Path.Combine(folder, "r.json");
+        var model = temp.File("m.zip");
+        var report = temp.File("r.json");
         File.WriteAllText(model, "an older model");
 
         var output = SampleApp.Run("train", "--data", mnist.Folder, "--train-rows", "3000", "--test-rows", "500",

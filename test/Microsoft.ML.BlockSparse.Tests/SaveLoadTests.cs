@@ -9,9 +9,9 @@ namespace Microsoft.ML.BlockSparse.Tests;
 /// <summary>mlContext.Model.Save / Load, in this process and in a fresh one that never loads libtorch.</summary>
 public class SaveLoadTests(MnistSlice mnist) : IClassFixture<MnistSlice>, IDisposable
 {
-    private readonly string folder = Directory.CreateTempSubdirectory("blocksparse-saveload-").FullName;
+    private readonly TempFolder temp = new();
 
-    public void Dispose() => Directory.Delete(folder, recursive: true);
+    public void Dispose() => temp.Dispose();
 
     [Fact]
     public void SavedModelReloadsInAFreshContextWithIdenticalScores()
@@ -19,7 +19,7 @@ public class SaveLoadTests(MnistSlice mnist) : IClassFixture<MnistSlice>, IDispo
         var (ml, model, train) = Train();
         var test = IdxDataset.ToDataView(ml, mnist.Test);
         var before = Scores(model.Transform(test));
-        var path = Path.Combine(folder, "model.zip");
+        var path = temp.File("model.zip");
         ml.Model.Save(model, train.Schema, path);
 
         var fresh = new MLContext(99);
@@ -41,14 +41,14 @@ public class SaveLoadTests(MnistSlice mnist) : IClassFixture<MnistSlice>, IDispo
     public void AnotherProcessLoadsThePredictsTheSameWithoutLibtorch()
     {
         var (ml, model, train) = Train();
-        var path = Path.Combine(folder, "model.zip");
+        var path = temp.File("model.zip");
         ml.Model.Save(model, train.Schema, path);
         var expected = ml.Transforms.Conversion.MapKeyToValue("Digit", "PredictedLabel").Fit(model.Transform(IdxDataset.ToDataView(ml, mnist.Test)))
             .Transform(model.Transform(IdxDataset.ToDataView(ml, mnist.Test)));
         var expectedDigits = expected.GetColumn<ReadOnlyMemory<char>>("Digit").Take(300).Select(d => d.ToString()).ToList();
         var expectedScores = Scores(expected).Take(300).ToList();
 
-        var scoresPath = Path.Combine(folder, "scores.tsv");
+        var scoresPath = temp.File("scores.tsv");
         var output = SampleApp.Run("predict", "--model", path, "--data", mnist.Folder, "--rows", "300", "--scores", scoresPath);
 
         Assert.Contains("libtorch loaded: no", output);
@@ -66,7 +66,7 @@ public class SaveLoadTests(MnistSlice mnist) : IClassFixture<MnistSlice>, IDispo
     public void ZipStoresTheFactoredNetworkNotDenseWeights()
     {
         var (ml, model, train) = Train();
-        var path = Path.Combine(folder, "model.zip");
+        var path = temp.File("model.zip");
         ml.Model.Save(model, train.Schema, path);
         var sparse = model.OfType<BlockSparseModel>().Single();
         long denseWeightBytes = 4 * sparse.Report.DenseParameters;
