@@ -76,10 +76,25 @@ public class LayerCostTests
     }
 
     [Fact]
-    public void AutomaticBlockShapesTileEveryLayer()
+    public void AutomaticBlockShapesFactorOnlyWhereThatSavesParametersAndFlops()
     {
-        var plan = LayerPlan.ForMlp(784, [300, 100], 10, 2, null, null);
-        Assert.All(plan, p => Assert.True(p.Block!.Value.Divides(p.InFeatures, p.OutFeatures)));
+        var plan = LayerPlan.ForMlp(784, [300, 100], 10, 4, null, null);
         Assert.Equal(new BlockShape(15, 28), plan[0].Block);
+        Assert.Equal(new BlockShape(10, 15), plan[1].Block);
+        // 100→10 at rank 4: the balanced 2x10 tiling would need 7.2k training FLOPs against 6.0k dense.
+        Assert.Null(plan[2].Block);
+        Assert.Contains("would not save both parameters and FLOPs", plan[2].DenseReason);
+        // At rank 1 the same layer is worth factoring.
+        Assert.NotNull(LayerPlan.ChooseBlock(100, 10, 1));
+
+        foreach (var (inF, outF, rank) in new[] { (784, 300, 4), (300, 100, 8), (100, 10, 1), (64, 64, 2), (97, 13, 1) })
+        {
+            if (LayerPlan.ChooseBlock(inF, outF, rank) is { } block)
+            {
+                Assert.True(block.Divides(inF, outF));
+                Assert.True(LayerCost.FactoredParameters(inF, outF, block, rank) < LayerCost.DenseParameters(inF, outF));
+                Assert.True(LayerCost.FactoredForwardFlops(inF, outF, block, rank) < LayerCost.DenseForwardFlops(inF, outF));
+            }
+        }
     }
 }

@@ -5,7 +5,7 @@ public sealed partial class BlockSparseTrainer
     /// <summary>
     /// The documented defaults, in one place for <see cref="Options"/> and the catalog method.
     /// Chosen on MNIST (see README "Results"): rank 4 with a cosine-decayed learning rate reaches
-    /// 97.9% with 2.6% of the dense parameters (rank 2 stops near 96.8%, rank 8 only overfits); the λ1
+    /// 97.9% with 2.8% of the dense parameters (rank 2 stops near 96.8%, rank 8 only overfits); the λ1
     /// schedule is METHOD.md's (start, +start/5 every 5 epochs) at a tenth of its scale, because the
     /// proximal step here works in Adam's metric.
     /// </summary>

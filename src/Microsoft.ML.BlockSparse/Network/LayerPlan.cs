@@ -29,7 +29,7 @@ internal sealed record LayerPlan(int InFeatures, int OutFeatures, BlockShape? Bl
             {
                 var chosen = ChooseBlock(inF, outF, rank);
                 plans.Add(chosen is null
-                    ? new LayerPlan(inF, outF, null, $"no block shape of {outF}x{inF} has fewer parameters than the dense layer at rank {rank}")
+                    ? new LayerPlan(inF, outF, null, $"at rank {rank} the automatic block shape would not save both parameters and FLOPs on a {outF}x{inF} layer")
                     : new LayerPlan(inF, outF, chosen, null));
             }
         }
@@ -38,16 +38,18 @@ internal sealed record LayerPlan(int InFeatures, int OutFeatures, BlockShape? Bl
 
     /// <summary>
     /// The automatic block shape: rows a divisor of <c>out</c> nearest <c>√out</c>, columns a divisor
-    /// of <c>in</c> nearest <c>√in</c>. A balanced grid keeps both the factor count
-    /// <c>(r+1)·p·q + r·m·n</c> and the compute ratio <c>r·(1/p + 1/n)</c> small. Null when even that
-    /// shape would not be smaller than the dense layer.
+    /// of <c>in</c> nearest <c>√in</c>; a balanced grid keeps both the factor count
+    /// <c>(r+1)·p·q + r·m·n</c> and the compute ratio <c>r·(1/p + 1/n)</c> small. Null (the layer
+    /// stays dense) unless that shape is cheaper than the dense layer in both parameters and forward
+    /// FLOPs. (Searching other tilings of a small layer instead was tried: on MNIST's 100→10 layer at
+    /// rank 4 the cheaper tilings cost 0.2 to 0.4 points of accuracy for a negligible saving.)
     /// </summary>
     public static BlockShape? ChooseBlock(int inFeatures, int outFeatures, int rank)
     {
         var block = new BlockShape(NearestDivisor(outFeatures, Math.Sqrt(outFeatures)), NearestDivisor(inFeatures, Math.Sqrt(inFeatures)));
-        return LayerCost.FactoredParameters(inFeatures, outFeatures, block, rank) < LayerCost.DenseParameters(inFeatures, outFeatures)
-            ? block
-            : null;
+        bool cheaper = LayerCost.FactoredParameters(inFeatures, outFeatures, block, rank) < LayerCost.DenseParameters(inFeatures, outFeatures)
+            && LayerCost.FactoredForwardFlops(inFeatures, outFeatures, block, rank) < LayerCost.DenseForwardFlops(inFeatures, outFeatures);
+        return cheaper ? block : null;
     }
 
     private static int NearestDivisor(int value, double target)
