@@ -69,6 +69,16 @@ public class SaveLoadTests(MnistSlice mnist) : IClassFixture<MnistSlice>, IDispo
         var path = temp.File("model.zip");
         ml.Model.Save(model, train.Schema, path);
         var sparse = model.OfType<BlockSparseModel>().Single();
+
+        // The standalone ONNX export is the same network: it loads and has the one Score output.
+        using var onnx = new MemoryStream();
+        sparse.SaveOnnx(onnx);
+        Assert.Equal(sparse.OnnxModelBytes, onnx.Length);
+        using (var session = new Microsoft.ML.OnnxRuntime.InferenceSession(onnx.ToArray()))
+        {
+            Assert.Equal(["Score"], session.OutputMetadata.Keys);
+            Assert.Equal(new[] { 10 }, session.OutputMetadata["Score"].Dimensions);
+        }
         long denseWeightBytes = 4 * sparse.Report.DenseParameters;
         Assert.True(new FileInfo(path).Length < denseWeightBytes / 5,
             $"zip is {new FileInfo(path).Length} bytes; dense weights alone would be {denseWeightBytes}");

@@ -61,19 +61,18 @@ public static class IdxDataset
     {
         ArgumentNullException.ThrowIfNull(mlContext);
         ArgumentNullException.ThrowIfNull(rows);
-        var schema = SchemaDefinition.Create(typeof(IdxImage));
-        int size = rows.Count > 0 ? rows[0].Pixels.Length : 0;
-        schema[nameof(IdxImage.Pixels)].ColumnType = new VectorDataViewType(NumberDataViewType.Single, size);
-        return mlContext.Data.LoadFromEnumerable(rows, schema);
+        return mlContext.Data.LoadFromEnumerable(rows, Schema(rows.Count > 0 ? rows[0].Pixels.Length : 0));
     }
 
-    /// <summary>Image height and width of the training images, read from the file header.</summary>
-    public static (int Rows, int Columns) ImageSize(string folder)
+    /// <summary>
+    /// The schema of <see cref="IdxImage"/> with <c>Pixels</c> of known size <paramref name="pixels"/>,
+    /// for <see cref="ToDataView"/> and for <c>CreatePredictionEngine</c>'s <c>inputSchemaDefinition</c>.
+    /// </summary>
+    public static SchemaDefinition Schema(int pixels)
     {
-        CheckFolder(folder);
-        using var stream = Open(Resolve(folder, "train-images-idx3-ubyte"));
-        var header = ReadHeader(stream, "train-images-idx3-ubyte", expectedDimensions: 3);
-        return (header[1], header[2]);
+        var schema = SchemaDefinition.Create(typeof(IdxImage));
+        schema[nameof(IdxImage.Pixels)].ColumnType = new VectorDataViewType(NumberDataViewType.Single, pixels);
+        return schema;
     }
 
     /// <summary>Throws unless <paramref name="folder"/> holds all four files, naming the missing ones.</summary>

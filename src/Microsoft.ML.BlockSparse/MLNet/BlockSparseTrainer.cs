@@ -33,9 +33,6 @@ public sealed partial class BlockSparseTrainer : IEstimator<BlockSparseModel>
         this.options = options;
     }
 
-    /// <summary>The options this trainer was created with.</summary>
-    public Options TrainerOptions => options;
-
     /// <inheritdoc />
     public SchemaShape GetOutputSchema(SchemaShape inputSchema)
     {
