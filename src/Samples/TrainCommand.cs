@@ -14,17 +14,17 @@ internal static class TrainCommand
 {
     public const string Usage = """
         train [--data DIR] [--epochs N] [--rank R] [--block MxN[,MxN...]] [--hidden 300,100] [--seed S]
-              [--l1 X] [--l1-increment X] [--lr X] [--batch N] [--device auto|cpu|cuda]
+              [--l1 X] [--l1-increment X] [--lr X] [--lr-schedule cosine|constant] [--batch N] [--device auto|cpu|cuda]
               [--train-rows N] [--test-rows N] [--model FILE.zip] [--report FILE.json]
           --data    folder with train/t10k images and labels in IDX format (optionally .gz);
                     default: the MNIST cache of build/setup.sh ($BLOCKSPARSE_DATA or ~/.cache/blocksparse/mnist)
           --block   one shape for every layer, or one per layer (hidden layers, then output); default: chosen per layer
           --l1      λ1 at the start (weight of the L1 penalty on block gates; more gives more zero blocks)
-          --model   where to save the model (default artifacts/mnist-blocksparse.zip); an existing file is replaced, and the output says so
+          --model   where to save the model (default artifacts/mnist-blocksparse.zip); an existing file (model or report) is replaced, and the output says so
         """;
 
     private static readonly HashSet<string> ValueOptions =
-        ["--data", "--epochs", "--rank", "--block", "--hidden", "--seed", "--device", "--l1", "--l1-increment", "--lr", "--batch", "--train-rows", "--test-rows", "--model", "--report"];
+        ["--data", "--epochs", "--rank", "--block", "--hidden", "--seed", "--device", "--l1", "--l1-increment", "--lr", "--lr-schedule", "--batch", "--train-rows", "--test-rows", "--model", "--report"];
 
     public static int Run(IEnumerable<string> args)
     {
@@ -42,6 +42,8 @@ internal static class TrainCommand
         var mlContext = new MLContext(options.Seed);
         var trainRows = IdxDataset.Load(dataFolder, train: true, cl.Int("--train-rows", min: 1));
         var testRows = IdxDataset.Load(dataFolder, train: false, cl.Int("--test-rows", min: 1));
+        if (trainRows.Count == 0 || testRows.Count == 0)
+            throw new UsageException($"The {(trainRows.Count == 0 ? "training" : "test")} files in '{dataFolder}' hold no images.");
         var train = IdxDataset.ToDataView(mlContext, trainRows);
         var test = IdxDataset.ToDataView(mlContext, testRows);
         Console.WriteLine($"{trainRows.Count} training rows, {testRows.Count} test rows, {trainRows[0].Pixels.Length} features");
@@ -66,7 +68,7 @@ internal static class TrainCommand
         Console.WriteLine("Sparsity report (against the dense network of the same layer sizes)");
         Console.Write(model.Report.ToTable());
 
-        long modelBytes = ModelFile.Save(mlContext, chain, train.Schema, modelPath);
+        long modelBytes = OutputFile.Write(modelPath, temporary => mlContext.Model.Save(chain, train.Schema, temporary));
         Console.WriteLine();
         Console.WriteLine($"Model saved: {modelPath} ({modelBytes:N0} bytes; ONNX network {model.OnnxModelBytes:N0} bytes)");
 
@@ -83,8 +85,7 @@ internal static class TrainCommand
                 ["trainRows"] = trainRows.Count,
                 ["testRows"] = testRows.Count,
             });
-            Directory.CreateDirectory(Path.GetDirectoryName(reportPath)!);
-            File.WriteAllText(reportPath, json);
+            OutputFile.Write(reportPath, temporary => File.WriteAllText(temporary, json));
             Console.WriteLine($"Report written: {reportPath}");
         }
         return 0;
@@ -115,6 +116,15 @@ internal static class TrainCommand
             {
                 throw new UsageException($"--block: {e.Message}");
             }
+        }
+        if (cl.Text("--lr-schedule") is { } schedule)
+        {
+            options.LearningRateSchedule = schedule.ToLowerInvariant() switch
+            {
+                "cosine" => LearningRateSchedule.Cosine,
+                "constant" => LearningRateSchedule.Constant,
+                _ => throw new UsageException($"--lr-schedule must be cosine or constant; got '{schedule}'."),
+            };
         }
         if (cl.Text("--device") is { } device)
         {

@@ -166,6 +166,16 @@ public class BadInputTests : IDisposable
         Assert.Equal(1, missingCode);
         Assert.Contains("lacks train-labels-idx1-ubyte, t10k-images-idx3-ubyte, t10k-labels-idx1-ubyte", missing);
 
+        // Well-formed IDX files with zero images: named as such, not a crash deeper down.
+        WriteIdx("train-images-idx3-ubyte", [0, 0, 8, 3, 0, 0, 0, 0, 0, 0, 0, 28, 0, 0, 0, 28]);
+        WriteIdx("train-labels-idx1-ubyte", [0, 0, 8, 1, 0, 0, 0, 0]);
+        WriteIdx("t10k-images-idx3-ubyte", [0, 0, 8, 3, 0, 0, 0, 0, 0, 0, 0, 28, 0, 0, 0, 28]);
+        WriteIdx("t10k-labels-idx1-ubyte", [0, 0, 8, 1, 0, 0, 0, 0]);
+        var (emptyCode, empty) = SampleApp.RunWithExitCode("train", "--data", temp.Path);
+        Assert.Equal(2, emptyCode);
+        Assert.Contains("The training files in", empty);
+        Assert.Contains("hold no images", empty);
+
         var (usageCode, usage) = SampleApp.RunWithExitCode("train", "--epochz", "3");
         Assert.Equal(2, usageCode);
         Assert.Contains("Unknown argument '--epochz'", usage);

@@ -16,6 +16,7 @@ public class SampleTrainCommandTests(MnistSlice mnist) : IClassFixture<MnistSlic
         var model = temp.File("m.zip");
         var report = temp.File("r.json");
         File.WriteAllText(model, "an older model");
+        File.WriteAllText(report, "an older report");
 
         var output = SampleApp.Run("train", "--data", mnist.Folder, "--train-rows", "3000", "--test-rows", "500",
             "--epochs", "2", "--hidden", "100", "--model", model, "--report", report);
@@ -24,7 +25,9 @@ public class SampleTrainCommandTests(MnistSlice mnist) : IClassFixture<MnistSlic
         Assert.Contains("micro accuracy", output);
         Assert.Contains("zero blocks", output);
         Assert.Contains($"Replaced the existing file {model}", output);  // never silently
+        Assert.Contains($"Replaced the existing file {report}", output);
         Assert.False(File.Exists(model + ".partial"));
+        Assert.False(File.Exists(report + ".partial"));
 
         using var json = JsonDocument.Parse(File.ReadAllText(report));
         string[] keys =
