@@ -81,7 +81,7 @@ public class KroneckerLinearTests
         var w = layer.MaterializeWeight();
         Assert.Equal(0, w[TensorIndex.Slice(10, 15), TensorIndex.Slice(4, 8)].abs().sum().item<float>());
         Assert.Equal(5 * 4, w.eq(0).sum().item<long>()); // no other entry is zero
-        Assert.Equal(1, layer.ZeroBlocks());
+        Assert.Equal(1, layer.Single.ZeroBlocks());
     }
 
     [Fact]

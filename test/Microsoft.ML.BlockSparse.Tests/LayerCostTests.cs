@@ -85,11 +85,11 @@ public class LayerCostTests
         Assert.Null(plan[2].Block);
         Assert.Contains("would not save both parameters and FLOPs", plan[2].DenseReason);
         // At rank 1 the same layer is worth factoring.
-        Assert.NotNull(LayerPlan.ChooseBlock(100, 10, 1));
+        Assert.NotNull(BlockShapeCandidates.Balanced(100, 10, 1));
 
         foreach (var (inF, outF, rank) in new[] { (784, 300, 4), (300, 100, 8), (100, 10, 1), (64, 64, 2), (97, 13, 1) })
         {
-            if (LayerPlan.ChooseBlock(inF, outF, rank) is { } block)
+            if (BlockShapeCandidates.Balanced(inF, outF, rank) is { } block)
             {
                 Assert.True(block.Divides(inF, outF));
                 Assert.True(LayerCost.FactoredParameters(inF, outF, block, rank) < LayerCost.DenseParameters(inF, outF));

@@ -15,7 +15,7 @@ public class OnnxExportTests
     {
         // Layer 1 stays dense (6x5 does not tile 20 inputs), so both layer kinds and ReLU are exported.
         var plan = LayerPlan.ForMlp(30, [12, 20], 4, 2, null, [new BlockShape(3, 5), new BlockShape(6, 5), new BlockShape(2, 5)]);
-        plan = [plan[0], plan[1] with { Block = null, DenseReason = "test" }, plan[2]];
+        plan = [plan[0], LayerPlan.Dense(plan[1].InFeatures, plan[1].OutFeatures, "test"), plan[2]];
         using var network = new BlockSparseNetwork(plan, 2, 9);
         using (no_grad())
         {

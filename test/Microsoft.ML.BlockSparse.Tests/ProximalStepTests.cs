@@ -32,7 +32,7 @@ public class ProximalStepTests
         var signs = rand([4, 4], generator: generator).gt(0.5).to_type(ScalarType.Float32).mul(2).sub(1);
         var truthGates = rand([4, 4], generator: generator).add(1).mul(signs).mul(usedGroups);
         var truth = kron(truthGates, randn([2, 3], generator: generator));
-        using var optimizer = new ProximalAdam(layer.parameters(), [layer.Gate]);
+        using var optimizer = new ProximalAdam(layer.parameters());
 
         for (int step = 0; step < 600; step++)
         {
@@ -41,13 +41,14 @@ public class ProximalStepTests
             var loss = layer.call(x).sub(x.matmul(truth.t())).pow(2).mean();
             optimizer.ZeroGrad();
             loss.backward();
-            optimizer.Step(0.01, 0.05);
+            optimizer.Step(0.01);
+            ProximalPenalties.GateL1(layer.LiveCandidates, optimizer, 0.01, 0.05);
         }
 
         var gate = layer.Gate.detach();
         Assert.Equal(0, gate[TensorIndex.Colon, TensorIndex.Slice(0, 2)].abs().sum().item<float>());
         Assert.Equal(8, gate[TensorIndex.Colon, TensorIndex.Slice(2, 4)].ne(0).sum().item<long>());
-        Assert.Equal(8, layer.ZeroBlocks());
+        Assert.Equal(8, layer.Single.ZeroBlocks());
     }
 
     [Fact]
@@ -59,19 +60,19 @@ public class ProximalStepTests
         using (no_grad())
             layer.Gate.copy_(tensor(new float[] { 0.0005f, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, -0.0002f }).reshape(4, 4));
 
-        layer.PruneGatesBelow(1e-3);
-        Assert.Equal(2, layer.ZeroBlocks());
+        layer.Single.PruneGatesBelow(1e-3);
+        Assert.Equal(2, layer.Single.ZeroBlocks());
 
         using (no_grad())
             layer.Gate.add_(0.5);   // an optimiser step moves every gate...
-        layer.ApplyGateMask();      // ...and the mask puts pruned ones back to zero
-        Assert.Equal(2, layer.ZeroBlocks());
+        layer.Single.ApplyGateMask();      // ...and the mask puts pruned ones back to zero
+        Assert.Equal(2, layer.Single.ZeroBlocks());
     }
 
     [Fact]
-    public void L1ScheduleRisesEveryKEpochs()
+    public void PenaltyScheduleRisesEveryKEpochs()
     {
-        var schedule = new L1Schedule(0.01, 0.002, 5);
+        var schedule = new PenaltySchedule(0.01, 0.002, 5);
         Assert.Equal(0.01, schedule.At(0), 12);
         Assert.Equal(0.01, schedule.At(4), 12);
         Assert.Equal(0.012, schedule.At(5), 12);

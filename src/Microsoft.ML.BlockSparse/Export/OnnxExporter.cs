@@ -56,14 +56,28 @@ internal static class OnnxExporter
         return model.ToByteArray();
     }
 
-    // y = reshape( C · reshape(transpose(reshape(X·Bcatᵀ, [q, r, m]), [1,0,2]), [r·q, m]), [p·m] ) + bias
+    // The sum over the layer's live candidates of their factored products, plus the bias.
     private static string AddKronecker(GraphProto graph, KroneckerLinear layer, string input, string prefix)
     {
-        int m = layer.Block.Rows, n = layer.Block.Columns, p = layer.GridRows, q = layer.GridColumns, r = layer.Rank;
+        var live = layer.LiveCandidates;
+        string? sum = null;
+        for (int c = 0; c < live.Count; c++)
+        {
+            var branch = AddFactors(graph, live[c], input, live.Count == 1 ? prefix : $"{prefix}.c{c}");
+            sum = sum is null ? branch : AddNode(graph, "Add", $"{prefix}.sum{c}", sum, branch);
+        }
+        using var _ = no_grad();
+        return AddNode(graph, "Add", prefix + ".bias", sum!, AddFloatInitializer(graph, prefix + ".b", layer.Bias));
+    }
+
+    // y = reshape( C · reshape(transpose(reshape(X·Bcatᵀ, [q, r, m]), [1,0,2]), [r·q, m]), [p·m] )
+    private static string AddFactors(GraphProto graph, KroneckerFactors factors, string input, string prefix)
+    {
+        int m = factors.Block.Rows, n = factors.Block.Columns, p = factors.GridRows, q = factors.GridColumns, r = factors.Rank;
         using var scope = NewDisposeScope();
         using var _ = no_grad();
-        var rightT = layer.Right.reshape(r * m, n).t();       // [n, r·m]
-        var mixing = layer.MixingMatrix();                       // [p, r·q], zero blocks included as zeros
+        var rightT = factors.Right.reshape(r * m, n).t();       // [n, r·m]
+        var mixing = factors.MixingMatrix();                      // [p, r·q], zero blocks included as zeros
 
         var x = Reshape(graph, input, prefix + ".x", q, n);
         var projected = AddNode(graph, "MatMul", prefix + ".project", x, AddFloatInitializer(graph, prefix + ".B_t", rightT));
@@ -72,8 +86,7 @@ internal static class OnnxExporter
         graph.Node[^1].Attribute.Add(new AttributeProto { Name = "perm", Type = AttributeProto.Types.AttributeType.Ints, Ints = { 1, 0, 2 } });
         var stacked = Reshape(graph, transposed, prefix + ".stack", r * q, m);
         var mixed = AddNode(graph, "MatMul", prefix + ".mix", AddFloatInitializer(graph, prefix + ".SA", mixing), stacked);
-        var flat = Reshape(graph, mixed, prefix + ".flat", p * m);
-        return AddNode(graph, "Add", prefix + ".bias", flat, AddFloatInitializer(graph, prefix + ".b", layer.Bias));
+        return Reshape(graph, mixed, prefix + ".flat", p * m);
     }
 
     private static string AddDense(GraphProto graph, DenseLinear layer, string input, string prefix)

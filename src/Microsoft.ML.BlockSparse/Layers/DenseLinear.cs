@@ -6,20 +6,25 @@ using static TorchSharp.torch;
 namespace Microsoft.ML.BlockSparse.Layers;
 
 /// <summary>
-/// A plain dense layer, used where the requested block shape does not tile the layer's sizes.
-/// The report marks it (and why) so a user is not surprised by its cost.
+/// A plain dense layer: where a layer cannot or should not be factored (the report says why), and for
+/// the <see cref="BlockSparseMethod.Dense"/> and <see cref="BlockSparseMethod.GroupLasso"/> baselines.
+/// With a <see cref="PenaltyBlock"/> (group lasso) the weight is read as a grid of blocks of that shape,
+/// and the report counts its zero blocks.
 /// </summary>
 internal sealed class DenseLinear : nn.Module<Tensor, Tensor>, IBlockSparseLayer
 {
     private readonly Parameter weight;  // out × in
     private readonly Parameter bias;
 
-    public DenseLinear(string name, int inFeatures, int outFeatures, string reason, Generator generator)
+    public DenseLinear(string name, int inFeatures, int outFeatures, string reason, Generator generator, BlockShape? penaltyBlock = null)
         : base(name)
     {
+        if (penaltyBlock is { } block && !block.Divides(inFeatures, outFeatures))
+            throw new ArgumentException($"Block shape {block} does not tile a {outFeatures}x{inFeatures} weight (out x in).", nameof(penaltyBlock));
         InFeatures = inFeatures;
         OutFeatures = outFeatures;
         Reason = reason;
+        PenaltyBlock = penaltyBlock;
         weight = new Parameter(randn([outFeatures, inFeatures], generator: generator).mul_(1.0 / Math.Sqrt(inFeatures)));
         bias = new Parameter(zeros(outFeatures));
         RegisterComponents();
@@ -31,16 +36,69 @@ internal sealed class DenseLinear : nn.Module<Tensor, Tensor>, IBlockSparseLayer
     /// <summary>Why this layer is dense, for the report.</summary>
     public string Reason { get; }
 
-    public Tensor Weight => weight;
+    /// <summary>The block shape of the group-lasso penalty, or null for a plain dense layer.</summary>
+    public BlockShape? PenaltyBlock { get; }
+
+    public Parameter Weight => weight;
     public Tensor Bias => bias;
 
     public override Tensor forward(Tensor input) => nn.functional.linear(input, weight, bias);
 
     public Tensor MaterializeWeight() => weight.detach().clone();
 
+    /// <summary>
+    /// The weight seen as blocks: <c>[p, m, q, n]</c>, a view (block <c>(a, b)</c> is <c>[a, :, b, :]</c>).
+    /// </summary>
+    public Tensor BlockView(Tensor values)
+    {
+        var block = PenaltyBlock ?? throw new InvalidOperationException($"Layer {GetName()} has no block shape.");
+        var (p, q) = LayerCost.Grid(InFeatures, OutFeatures, block);
+        return values.view(p, block.Rows, q, block.Columns);
+    }
+
+    /// <summary>Frobenius norm of every block, <c>[p, q]</c>.</summary>
+    public Tensor BlockNorms()
+    {
+        using var scope = NewDisposeScope();
+        return BlockView(weight.detach()).square().sum([1, 3]).sqrt().MoveToOuterDisposeScope();
+    }
+
+    /// <summary>
+    /// Zeroes every block whose Frobenius norm is at most <paramref name="threshold"/>, and, when
+    /// <paramref name="targetSparsity"/> is given, also the smallest blocks until that fraction is zero.
+    /// </summary>
+    public void PruneBlocks(double threshold, double? targetSparsity)
+    {
+        using var _ = no_grad();
+        using var scope = NewDisposeScope();
+        var norms = BlockNorms();
+        var keep = norms.gt(threshold);
+        if (targetSparsity is { } target)
+        {
+            long total = norms.numel(), zero = (long)Math.Round(target * total);
+            if (zero > 0)
+            {
+                var cutoff = norms.flatten().sort().Values[zero - 1];
+                keep = keep.logical_and(norms.gt(cutoff));
+            }
+        }
+        BlockView(weight).mul_(keep.to_type(weight.dtype).unsqueeze(1).unsqueeze(3));
+    }
+
     public LayerSparsity Describe(int index)
     {
         long dense = LayerCost.DenseForwardFlops(InFeatures, OutFeatures);
+        long blocks = 0, zeroBlocks = 0, inference = dense;
+        if (PenaltyBlock is { } block)
+        {
+            using var _ = no_grad();
+            using var scope = NewDisposeScope();
+            var nonZero = BlockNorms().gt(0);
+            blocks = nonZero.numel();
+            zeroBlocks = blocks - nonZero.sum().item<long>();
+            // A block-sparse dense weight skips its zero blocks at inference, as a sparse kernel would.
+            inference = 2L * block.Rows * block.Columns * (blocks - zeroBlocks);
+        }
         return new LayerSparsity
         {
             Index = index,
@@ -48,14 +106,15 @@ internal sealed class DenseLinear : nn.Module<Tensor, Tensor>, IBlockSparseLayer
             OutFeatures = OutFeatures,
             Factored = false,
             DenseReason = Reason,
+            BlockShape = PenaltyBlock?.ToString(),
             Rank = 0,
-            Blocks = 0,
-            ZeroBlocks = 0,
+            Blocks = blocks,
+            ZeroBlocks = zeroBlocks,
             TrainableParameters = LayerCost.DenseParameters(InFeatures, OutFeatures),
             DenseParameters = LayerCost.DenseParameters(InFeatures, OutFeatures),
             TrainingFlopsPerExample = 3 * dense,
             DenseTrainingFlopsPerExample = 3 * dense,
-            InferenceFlopsPerExample = dense,
+            InferenceFlopsPerExample = inference,
             DenseInferenceFlopsPerExample = dense,
         };
     }

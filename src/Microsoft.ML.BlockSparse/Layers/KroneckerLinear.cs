@@ -6,137 +6,142 @@ using static TorchSharp.torch;
 namespace Microsoft.ML.BlockSparse.Layers;
 
 /// <summary>
-/// A linear layer whose weight is <c>W = Σ_i (S ⊙ A_i) ⊗ B_i</c> (METHOD.md), computed without ever
-/// building <c>W</c>: for an input reshaped to <c>X</c> (<c>q × n</c>), <c>Y = Σ_i (S ⊙ A_i)·(X·B_iᵀ)</c>.
-/// <c>S</c> (<c>p × q</c>) holds one gate per block; a zero gate zeroes a whole <c>m × n</c> block.
+/// A linear layer whose weight is a sum over candidate block shapes, <c>W = Σ_c Σ_i (S_c ⊙ A_c,i) ⊗ B_c,i</c>
+/// (METHOD.md), never built as a dense matrix. With one candidate it is the plain factored layer; with
+/// several, λ2's group penalty drives all but one to zero and <see cref="RetireCandidate"/> removes them,
+/// so their compute stops.
 /// </summary>
 internal sealed class KroneckerLinear : nn.Module<Tensor, Tensor>, IBlockSparseLayer
 {
-    // Field names become the parameter names TorchSharp registers (and checkpoints will use).
-    private readonly Parameter gate;   // S: p × q
-    private readonly Parameter left;   // A: r × p × q
-    private readonly Parameter right;  // B: r × m × n
-    private readonly Parameter bias;   // out
-    private readonly Tensor gateMask;  // 1 where a block may be non-zero; hard pruning writes 0 for good
+    private readonly ModuleList<KroneckerFactors> candidates;
+    private readonly Parameter bias;           // out
+    private readonly Tensor candidateAlive;    // 1 per live candidate, 0 once retired (a buffer, so checkpoints carry it)
+    private bool[] alive;                      // host copy: forward must not read a device tensor per batch
 
     public KroneckerLinear(string name, int inFeatures, int outFeatures, BlockShape block, int rank, Generator generator)
+        : this(name, inFeatures, outFeatures, [block], rank, generator)
+    {
+    }
+
+    public KroneckerLinear(string name, int inFeatures, int outFeatures, IReadOnlyList<BlockShape> blocks, int rank, Generator generator)
         : base(name)
     {
-        if (!block.Divides(inFeatures, outFeatures))
-            throw new ArgumentException($"Block shape {block} does not tile a {outFeatures}x{inFeatures} weight (out x in).", nameof(block));
-        ArgumentOutOfRangeException.ThrowIfLessThan(rank, 1);
-
+        ArgumentOutOfRangeException.ThrowIfZero(blocks.Count);
+        if (blocks.Distinct().Count() != blocks.Count)
+            throw new ArgumentException($"Candidate block shapes repeat: {string.Join(", ", blocks)}.", nameof(blocks));
         InFeatures = inFeatures;
         OutFeatures = outFeatures;
-        Block = block;
         Rank = rank;
-        (GridRows, GridColumns) = LayerCost.Grid(inFeatures, outFeatures, block);
-
-        // With S = 1, Var(W) = r · Var(A) · Var(B). Give A and B the same scale, with Var(W) = 1/in:
-        // Adam moves every entry by about the learning rate, so a factor much larger than the other
-        // would barely change in relative terms and training would crawl.
-        var aStd = Math.Pow(rank * (double)inFeatures, -0.25);
-        var bStd = aStd;
-        gate = new Parameter(ones(GridRows, GridColumns));
-        left = new Parameter(randn([rank, GridRows, GridColumns], generator: generator).mul_(aStd));
-        right = new Parameter(randn([rank, block.Rows, block.Columns], generator: generator).mul_(bStd));
+        // The candidates share the weight's initial variance 1/in, so the layer starts at the same
+        // scale however many candidates it holds.
+        double share = 1.0 / ((double)inFeatures * blocks.Count);
+        candidates = new ModuleList<KroneckerFactors>(blocks
+            .Select((b, c) => new KroneckerFactors($"candidate{c}", inFeatures, outFeatures, b, rank, share, generator)).ToArray());
         bias = new Parameter(zeros(outFeatures));
-        gateMask = ones(GridRows, GridColumns);
+        candidateAlive = ones(blocks.Count);
+        alive = Enumerable.Repeat(true, blocks.Count).ToArray();
         RegisterComponents();
     }
 
     public int InFeatures { get; }
     public int OutFeatures { get; }
-    public BlockShape Block { get; }
     public int Rank { get; }
-
-    /// <summary><c>p</c>: blocks down the output dimension.</summary>
-    public int GridRows { get; }
-
-    /// <summary><c>q</c>: blocks across the input dimension.</summary>
-    public int GridColumns { get; }
-
-    public Parameter Gate => gate;
-    public Parameter Left => left;
-    public Parameter Right => right;
     public Tensor Bias => bias;
-    public Tensor GateMask => gateMask;
+
+    /// <summary>Every candidate, retired ones included, in the order they were given.</summary>
+    public IReadOnlyList<KroneckerFactors> Candidates => candidates.ToList();
+
+    /// <summary>The candidates still trained and computed.</summary>
+    public IReadOnlyList<KroneckerFactors> LiveCandidates => candidates.Where((_, c) => alive[c]).ToList();
+
+    /// <summary>The only live candidate; for code and tests of single-shape layers.</summary>
+    public KroneckerFactors Single => LiveCandidates.Count == 1
+        ? LiveCandidates[0]
+        : throw new InvalidOperationException($"Layer {GetName()} has {LiveCandidates.Count} live candidate block shapes, not one.");
+
+    public BlockShape Block => Single.Block;
+    public Parameter Gate => Single.Gate;
+    public Parameter Left => Single.Left;
+    public Parameter Right => Single.Right;
+    public Tensor GateMask => Single.GateMask;
 
     public override Tensor forward(Tensor input)
     {
         using var scope = NewDisposeScope();
-        long batch = input.shape[0];
-        int m = Block.Rows, n = Block.Columns, p = GridRows, q = GridColumns, r = Rank;
-
-        // X·B_iᵀ for all ranks in one product: [N, q, n] @ [n, r·m] -> [N, q, r·m].
-        var projected = input.reshape(batch, q, n).matmul(right.reshape(r * m, n).t());
-        // Bring the rank next to the input groups so one product mixes both: [N, r·q, m].
-        var stacked = projected.reshape(batch, q, r, m).permute(0, 2, 1, 3).reshape(batch, r * q, m);
-        // (S ⊙ A_i) side by side for all ranks: [p, r·q].
-        var mixing = MixingMatrix();
-        var output = mixing.matmul(stacked).reshape(batch, p * m).add(bias);
-        return output.MoveToOuterDisposeScope();
+        Tensor? sum = null;
+        for (int c = 0; c < candidates.Count; c++)
+        {
+            if (alive[c])
+                sum = sum is null ? candidates[c].call(input) : sum.add_(candidates[c].call(input));
+        }
+        return sum!.add_(bias).MoveToOuterDisposeScope();
     }
-
-    /// <summary><c>[S ⊙ A_1, …, S ⊙ A_r]</c> as one <c>p × r·q</c> matrix.</summary>
-    public Tensor MixingMatrix()
-        => left.mul(gate).permute(1, 0, 2).reshape(GridRows, Rank * GridColumns);
 
     public Tensor MaterializeWeight()
     {
         using var scope = NewDisposeScope();
-        // W[a·m+i, b·n+j] = Σ_r S[a,b]·A_r[a,b]·B_r[i,j]
-        var weight = einsum("rab,rij->aibj", left.mul(gate), right)
-            .reshape(OutFeatures, InFeatures);
+        var weight = LiveCandidates.Select(c => c.MaterializeWeight()).Aggregate((a, b) => a.add(b));
         return weight.MoveToOuterDisposeScope();
     }
 
-    /// <summary>Zeroes the gates of blocks that hard pruning removed, so they stay zero.</summary>
-    public void ApplyGateMask()
+    /// <summary>Removes candidate <paramref name="index"/> for good: zeroed, no longer trained or computed.</summary>
+    public void RetireCandidate(int index)
     {
-        using var _ = no_grad();
-        gate.mul_(gateMask);
+        if (alive.Count(a => a) == 1 && alive[index])
+            throw new InvalidOperationException($"Cannot retire the last live candidate of layer {GetName()}.");
+        candidates[index].Retire();
+        using (no_grad())
+        using (var flag = candidateAlive[index])
+            flag.fill_(0);
+        alive[index] = false;
     }
 
-    /// <summary>Removes for good every block whose gate magnitude is at most <paramref name="threshold"/>.</summary>
-    public void PruneGatesBelow(double threshold)
+    /// <summary>
+    /// Re-reads which candidates are live from the <c>candidateAlive</c> buffer, after its values were
+    /// loaded from a checkpoint or copied from another network.
+    /// </summary>
+    public void SyncCandidatesFromBuffer()
     {
-        using var _ = no_grad();
-        using var scope = NewDisposeScope();
-        gateMask.mul_(gate.abs().gt(threshold).to_type(gateMask.dtype));
-        gate.mul_(gateMask);
-    }
-
-    public long ZeroBlocks()
-    {
-        using var _ = no_grad();
-        using var scope = NewDisposeScope();
-        return gate.eq(0).sum().item<long>();
+        using var host = candidateAlive.to(CPU);
+        var flags = host.data<float>().ToArray();
+        for (int c = 0; c < flags.Length; c++)
+        {
+            alive[c] = flags[c] != 0;
+            if (!alive[c])
+                candidates[c].Retire();
+        }
     }
 
     public LayerSparsity Describe(int index)
     {
-        using var _ = no_grad();
-        using var scope = NewDisposeScope();
-        var nonZero = gate.ne(0);
-        long nonZeroBlocks = nonZero.sum().item<long>();
-        long liveInputGroups = nonZero.any(0).sum().item<long>();
-        long forward = LayerCost.FactoredForwardFlops(InFeatures, OutFeatures, Block, Rank);
+        var live = LiveCandidates;
+        long blocks = 0, zeroBlocks = 0, parameters = OutFeatures, forward = 0, inference = 0;
+        foreach (var c in live)
+        {
+            var (nonZero, liveInputGroups) = c.LiveBlocks();
+            long cells = (long)c.GridRows * c.GridColumns;
+            blocks += cells;
+            zeroBlocks += cells - nonZero;
+            parameters += LayerCost.FactoredParameters(InFeatures, OutFeatures, c.Block, Rank) - OutFeatures;
+            forward += LayerCost.FactoredForwardFlops(InFeatures, OutFeatures, c.Block, Rank);
+            inference += LayerCost.FactoredInferenceFlops(c.Block, Rank, liveInputGroups, nonZero);
+        }
         return new LayerSparsity
         {
             Index = index,
             InFeatures = InFeatures,
             OutFeatures = OutFeatures,
             Factored = true,
-            BlockShape = Block.ToString(),
+            BlockShape = string.Join("+", live.Select(c => c.Block.ToString())),
+            CandidateBlockShapes = candidates.Count > 1 ? candidates.Select(c => c.Block.ToString()).ToList() : null,
             Rank = Rank,
-            Blocks = (long)GridRows * GridColumns,
-            ZeroBlocks = (long)GridRows * GridColumns - nonZeroBlocks,
-            TrainableParameters = LayerCost.FactoredParameters(InFeatures, OutFeatures, Block, Rank),
+            Blocks = blocks,
+            ZeroBlocks = zeroBlocks,
+            TrainableParameters = parameters,
             DenseParameters = LayerCost.DenseParameters(InFeatures, OutFeatures),
             TrainingFlopsPerExample = 3 * forward,
             DenseTrainingFlopsPerExample = 3 * LayerCost.DenseForwardFlops(InFeatures, OutFeatures),
-            InferenceFlopsPerExample = LayerCost.FactoredInferenceFlops(Block, Rank, liveInputGroups, nonZeroBlocks),
+            InferenceFlopsPerExample = inference,
             DenseInferenceFlopsPerExample = LayerCost.DenseForwardFlops(InFeatures, OutFeatures),
         };
     }

@@ -32,6 +32,64 @@ public sealed partial class BlockSparseTrainer
         /// </summary>
         public BlockShape[]? LayerBlockShapes { get; set; }
 
+        /// <summary>
+        /// Which training method: <see cref="BlockSparseMethod.Kronecker"/> (default), or one of the baselines
+        /// <see cref="BlockSparseMethod.Dense"/> and <see cref="BlockSparseMethod.GroupLasso"/>, which go through the
+        /// same data path, report and save/load, so the three compare like for like.
+        /// </summary>
+        public BlockSparseMethod Method { get; set; } = BlockSparseMethod.Kronecker;
+
+        /// <summary>
+        /// Candidate block shapes per layer (hidden layers, then the output layer), each a non-empty list of
+        /// shapes that tile the layer. A layer with several holds one factor set per candidate, and λ2
+        /// (<see cref="L2Start"/>) chooses among them during training. Overrides <see cref="LayerBlockShapes"/>,
+        /// <see cref="BlockShape"/> and <see cref="SearchBlockShapes"/>. Default null.
+        /// </summary>
+        public BlockShape[][]? CandidateBlockShapes { get; set; }
+
+        /// <summary>
+        /// When no shape is given, let λ2 choose each layer's block shape from automatic candidates: the balanced
+        /// shape (near <c>√out × √in</c>) and the shapes with both sides about halved and doubled, those cheaper
+        /// than the dense layer (at most three per layer). Training starts at the cost of all candidates and gets
+        /// cheaper as λ2 retires them. Default false (the balanced shape alone).
+        /// </summary>
+        public bool SearchBlockShapes { get; set; }
+
+        /// <summary>
+        /// λ2 in the first epochs: the weight of the group penalty <c>λ2·Σ_c ‖θ_c‖₂</c> over a layer's candidate
+        /// block shapes. Taken in Adam's metric like λ1, so a candidate collapses when the norm of its smoothed
+        /// gradient stays below λ2. Only layers with more than one live candidate are penalised. Default 0.001.
+        /// </summary>
+        public double L2Start { get; set; } = Defaults.L2Start;
+
+        /// <summary>Added to λ2 every <see cref="L2EveryEpochs"/> epochs. Default 0.0002.</summary>
+        public double L2Increment { get; set; } = Defaults.L2Increment;
+
+        /// <summary>Epochs between λ2 increments. Default 5.</summary>
+        public int L2EveryEpochs { get; set; } = Defaults.L2EveryEpochs;
+
+        /// <summary>
+        /// After each epoch, a candidate whose group norm <c>‖θ_c‖₂</c> is at most this fraction of the largest in
+        /// its layer is removed for good, and its compute stops. Default 0.01.
+        /// </summary>
+        public double CandidateRetireFraction { get; set; } = Defaults.CandidateRetireFraction;
+
+        /// <summary>
+        /// λ of the <see cref="BlockSparseMethod.GroupLasso"/> baseline's penalty <c>λ·Σ_blocks ‖W_block‖_F</c>, taken in
+        /// Adam's metric (a block goes to zero when its smoothed gradient norm stays below λ). Default 0.001.
+        /// </summary>
+        public double GroupLassoLambda { get; set; } = Defaults.GroupLassoLambda;
+
+        /// <summary>After <see cref="BlockSparseMethod.GroupLasso"/> training, blocks whose Frobenius norm is at most this are pruned. Default 0.001.</summary>
+        public double GroupLassoPruneThreshold { get; set; } = Defaults.GroupLassoPruneThreshold;
+
+        /// <summary>
+        /// <see cref="BlockSparseMethod.GroupLasso"/> only: after training also prune each layer's smallest blocks (by
+        /// Frobenius norm) until this fraction of its blocks is zero, to compare with another method at equal block
+        /// sparsity. Null (default): the threshold alone decides.
+        /// </summary>
+        public double? TargetBlockSparsity { get; set; }
+
         /// <summary>Passes over the training data. Default 30.</summary>
         public int Epochs { get; set; } = Defaults.Epochs;
 
@@ -100,6 +158,27 @@ public sealed partial class BlockSparseTrainer
                 Require(LayerBlockShapes.Length == HiddenLayers.Length + 1, nameof(LayerBlockShapes),
                     $"has {LayerBlockShapes.Length} shapes; it needs one per layer, {HiddenLayers.Length + 1} (hidden layers, then the output layer)");
             }
+            Require(Enum.IsDefined(Method), nameof(Method), $"is {(int)Method}; expected Kronecker, Dense or GroupLasso");
+            if (CandidateBlockShapes is not null)
+            {
+                Require(CandidateBlockShapes.Length == HiddenLayers.Length + 1, nameof(CandidateBlockShapes),
+                    $"has {CandidateBlockShapes.Length} lists; it needs one per layer, {HiddenLayers.Length + 1} (hidden layers, then the output layer)");
+                for (int i = 0; i < CandidateBlockShapes.Length; i++)
+                {
+                    var list = CandidateBlockShapes[i];
+                    Require(list is { Length: > 0 }, nameof(CandidateBlockShapes), $"[{i}] is empty; give at least one block shape per layer");
+                    Require(list!.All(b => b.Rows >= 1 && b.Columns >= 1), nameof(CandidateBlockShapes), $"[{i}] holds a shape with a side below 1");
+                    Require(list!.Distinct().Count() == list!.Length, nameof(CandidateBlockShapes), $"[{i}] repeats a shape ({string.Join(", ", list!)})");
+                }
+            }
+            Require(L2Start >= 0 && double.IsFinite(L2Start), nameof(L2Start), $"is {L2Start}; λ2 must be 0 or more");
+            Require(L2Increment >= 0 && double.IsFinite(L2Increment), nameof(L2Increment), $"is {L2Increment}; it must be 0 or more");
+            Require(L2EveryEpochs >= 1, nameof(L2EveryEpochs), $"is {L2EveryEpochs}; it must be at least 1");
+            Require(CandidateRetireFraction is >= 0 and < 1, nameof(CandidateRetireFraction), $"is {CandidateRetireFraction}; expected a fraction in [0, 1)");
+            Require(GroupLassoLambda >= 0 && double.IsFinite(GroupLassoLambda), nameof(GroupLassoLambda), $"is {GroupLassoLambda}; it must be 0 or more");
+            Require(GroupLassoPruneThreshold >= 0 && double.IsFinite(GroupLassoPruneThreshold), nameof(GroupLassoPruneThreshold), $"is {GroupLassoPruneThreshold}; it must be 0 or more");
+            if (TargetBlockSparsity is { } target)
+                Require(target is >= 0 and < 1, nameof(TargetBlockSparsity), $"is {target}; expected a fraction in [0, 1)");
             Require(Epochs >= 1, nameof(Epochs), $"is {Epochs}; train for at least 1 epoch");
             Require(BatchSize >= 1, nameof(BatchSize), $"is {BatchSize}; a batch needs at least 1 row");
             Require(LearningRate > 0 && double.IsFinite(LearningRate), nameof(LearningRate), $"is {LearningRate}; it must be a positive number");

@@ -57,8 +57,15 @@ public sealed partial class BlockSparseTrainer : IEstimator<BlockSparseModel>
         var data = TrainingSet.Read(input, label, features, featureLength);
 
         var settings = new TrainingSettings(options.Epochs, options.BatchSize, options.LearningRate, options.LearningRateSchedule,
-            new L1Schedule(options.L1Start, options.L1Increment, options.L1EveryEpochs),
-            options.PruneEveryEpochs, options.PruneThreshold, (ulong)(uint)options.Seed);
+            new PenaltySchedule(options.L1Start, options.L1Increment, options.L1EveryEpochs),
+            options.PruneEveryEpochs, options.PruneThreshold, (ulong)(uint)options.Seed)
+        {
+            Lambda2 = new PenaltySchedule(options.L2Start, options.L2Increment, options.L2EveryEpochs),
+            CandidateRetireFraction = options.CandidateRetireFraction,
+            GroupLassoLambda = options.GroupLassoLambda,
+            GroupLassoPruneThreshold = options.GroupLassoPruneThreshold,
+            TargetBlockSparsity = options.TargetBlockSparsity,
+        };
 
         using var channel = (options.LogContext as IChannelProvider)?.Start(nameof(BlockSparseTrainer));
         channel?.Info(MessageSensitivity.None, $"BlockSparse: training {data.Rows} rows ({featureLength} features, {classes} classes) on {device.type}"
@@ -85,10 +92,27 @@ public sealed partial class BlockSparseTrainer : IEstimator<BlockSparseModel>
 
     internal IReadOnlyList<LayerPlan> PlanLayers(int featureLength, int classes)
     {
-        var plan = LayerPlan.ForMlp(featureLength, options.HiddenLayers, classes, options.Rank, options.BlockShape, options.LayerBlockShapes);
-        if (options.LayerBlockShapes is not null)
+        var request = new PlanRequest(options.Method, options.Rank, options.BlockShape, options.LayerBlockShapes,
+            options.CandidateBlockShapes, options.SearchBlockShapes);
+        // The shapes are checked against the Kronecker plan: the baselines use the same shapes (GroupLasso's
+        // penalty blocks) or none, and a shape that does not fit is a mistake whichever method runs.
+        var plan = LayerPlan.ForMlp(featureLength, options.HiddenLayers, classes, request with { Method = BlockSparseMethod.Kronecker });
+        if (options.CandidateBlockShapes is not null)
         {
-            var misfit = plan.Select((p, i) => (p, i)).FirstOrDefault(t => t.p.Block is null);
+            for (int i = 0; i < plan.Count; i++)
+            {
+                var misfit = options.CandidateBlockShapes[i].FirstOrDefault(b => !b.Divides(plan[i].InFeatures, plan[i].OutFeatures));
+                if (misfit != default)
+                {
+                    throw new ArgumentOutOfRangeException(nameof(Options.CandidateBlockShapes),
+                        $"BlockSparseTrainer.Options.CandidateBlockShapes[{i}] holds {misfit}, which does not tile layer {i} "
+                        + $"({plan[i].OutFeatures} out x {plan[i].InFeatures} in): the block rows must divide {plan[i].OutFeatures} and the columns {plan[i].InFeatures}.");
+                }
+            }
+        }
+        else if (options.LayerBlockShapes is not null)
+        {
+            var misfit = plan.Select((p, i) => (p, i)).FirstOrDefault(t => !t.p.Factored);
             if (misfit.p is not null)
             {
                 throw new ArgumentOutOfRangeException(nameof(Options.LayerBlockShapes),
@@ -96,13 +120,13 @@ public sealed partial class BlockSparseTrainer : IEstimator<BlockSparseModel>
                     + $"({misfit.p.OutFeatures} out x {misfit.p.InFeatures} in): the block rows must divide {misfit.p.OutFeatures} and the columns {misfit.p.InFeatures}.");
             }
         }
-        else if (options.BlockShape is { } shared && plan.All(p => p.Block is null))
+        else if (options.BlockShape is { } shared && plan.All(p => !p.Factored))
         {
             var sizes = string.Join(", ", plan.Select(p => $"{p.OutFeatures}x{p.InFeatures}"));
             throw new ArgumentOutOfRangeException(nameof(Options.BlockShape),
                 $"BlockSparseTrainer.Options.BlockShape {shared} tiles none of the layers (out x in: {sizes}); every layer would be dense. "
                 + "Choose rows that divide a layer's output size and columns that divide its input size, or leave BlockShape null to choose per layer.");
         }
-        return plan;
+        return options.Method == BlockSparseMethod.Kronecker ? plan : LayerPlan.ForMlp(featureLength, options.HiddenLayers, classes, request);
     }
 }

@@ -23,9 +23,9 @@ internal sealed class BlockSparseNetwork : nn.Module<Tensor, Tensor>
         for (int i = 0; i < plan.Count; i++)
         {
             var p = plan[i];
-            layers.Add(p.Block is { } block
-                ? new KroneckerLinear($"layer{i}", p.InFeatures, p.OutFeatures, block, rank, generator)
-                : new DenseLinear($"layer{i}", p.InFeatures, p.OutFeatures, p.DenseReason!, generator));
+            layers.Add(p.Factored
+                ? new KroneckerLinear($"layer{i}", p.InFeatures, p.OutFeatures, p.Candidates, rank, generator)
+                : new DenseLinear($"layer{i}", p.InFeatures, p.OutFeatures, p.DenseReason!, generator, p.PenaltyBlock));
         }
         RegisterComponents();
     }
@@ -36,6 +36,12 @@ internal sealed class BlockSparseNetwork : nn.Module<Tensor, Tensor>
     public IReadOnlyList<IBlockSparseLayer> Layers => layers.Cast<IBlockSparseLayer>().ToList();
 
     public IEnumerable<KroneckerLinear> FactoredLayers => layers.OfType<KroneckerLinear>();
+
+    /// <summary>Dense layers trained with the group-lasso penalty (Method GroupLasso).</summary>
+    public IEnumerable<DenseLinear> GroupLassoLayers => layers.OfType<DenseLinear>().Where(l => l.PenaltyBlock is not null);
+
+    /// <summary>Every live candidate's factor set, over all factored layers.</summary>
+    public IEnumerable<KroneckerFactors> LiveFactors => FactoredLayers.SelectMany(l => l.LiveCandidates);
 
     public override Tensor forward(Tensor input)
     {

@@ -18,13 +18,19 @@ public sealed class LayerSparsity
     /// <summary>Why the layer stayed dense (null when factored).</summary>
     public string? DenseReason { get; init; }
 
-    /// <summary>Block shape <c>"MxN"</c> (rows × columns of one block), null when dense.</summary>
+    /// <summary>
+    /// Block shape <c>"MxN"</c> (rows × columns of one block): of a factored layer the shape(s) that survived
+    /// (joined by <c>+</c> if λ2 left several), of a group-lasso layer its penalty's shape; null when plainly dense.
+    /// </summary>
     public string? BlockShape { get; init; }
+
+    /// <summary>The candidate block shapes the layer started with, when it had more than one (null otherwise).</summary>
+    public IReadOnlyList<string>? CandidateBlockShapes { get; init; }
 
     /// <summary>Kronecker rank <c>r</c>; 0 when dense.</summary>
     public int Rank { get; init; }
 
-    /// <summary>Blocks in the weight, <c>p·q</c>; 0 when dense.</summary>
+    /// <summary>Blocks in the weight, <c>p·q</c> (summed over surviving candidates); 0 when plainly dense.</summary>
     public long Blocks { get; init; }
 
     /// <summary>Blocks whose gate is exactly zero: the whole block of the weight is zero.</summary>

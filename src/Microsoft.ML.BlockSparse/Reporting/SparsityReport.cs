@@ -36,7 +36,13 @@ public sealed class SparsityReport
     /// <summary>Parameters of the dense network with the same layer sizes.</summary>
     public long DenseParameters => Layers.Sum(l => l.DenseParameters);
 
-    /// <summary>Training FLOPs per example per epoch.</summary>
+    /// <summary>
+    /// The block shape each layer ended with (null for a plainly dense layer): for factored layers the
+    /// candidate(s) λ2 left, joined by <c>+</c> if more than one survived.
+    /// </summary>
+    public IReadOnlyList<string?> ChosenBlockShapes => Layers.Select(l => l.BlockShape).ToList();
+
+    /// <summary>Training FLOPs per example per epoch, for the network as it ended (retired candidates no longer cost anything).</summary>
     public long TrainingFlopsPerExample => Layers.Sum(l => l.TrainingFlopsPerExample);
 
     /// <summary>The dense network's training FLOPs per example per epoch.</summary>
@@ -61,9 +67,9 @@ public sealed class SparsityReport
             {
                 l.Index.ToString(CultureInfo.InvariantCulture),
                 $"{l.InFeatures}→{l.OutFeatures}",
-                l.Factored ? l.BlockShape! : "dense",
+                l.Factored ? l.BlockShape! : l.BlockShape is { } penalty ? $"dense ({penalty})" : "dense",
                 l.Factored ? l.Rank.ToString(CultureInfo.InvariantCulture) : "-",
-                l.Factored ? $"{l.ZeroBlocks}/{l.Blocks} ({l.BlockSparsity:P1})" : "-",
+                l.Blocks > 0 ? $"{l.ZeroBlocks}/{l.Blocks} ({l.BlockSparsity:P1})" : "-",
                 Count(l.TrainableParameters), Count(l.DenseParameters),
                 Count(l.TrainingFlopsPerExample), Count(l.DenseTrainingFlopsPerExample),
                 Count(l.InferenceFlopsPerExample), Count(l.DenseInferenceFlopsPerExample),
@@ -82,6 +88,8 @@ public sealed class SparsityReport
         var text = new StringBuilder();
         foreach (var row in rows)
             text.AppendLine(string.Join("  ", row.Select((cell, c) => c <= 2 ? cell.PadRight(widths[c]) : cell.PadLeft(widths[c]))).TrimEnd());
+        foreach (var l in Layers.Where(l => l.CandidateBlockShapes is not null))
+            text.AppendLine($"layer {l.Index} block shape chosen by λ2 from {string.Join(", ", l.CandidateBlockShapes!)}: {l.BlockShape}");
         foreach (var l in Layers.Where(l => !l.Factored))
             text.AppendLine($"layer {l.Index} is dense: {l.DenseReason}");
         return text.ToString();
@@ -104,6 +112,7 @@ public sealed class SparsityReport
         ["blockSparsity"] = BlockSparsity,
         ["zeroBlocks"] = ZeroBlocks,
         ["blocks"] = Blocks,
+        ["chosenBlockShapes"] = ChosenBlockShapes,
         ["trainableParameters"] = TrainableParameters,
         ["denseParameters"] = DenseParameters,
         ["trainingFlopsPerExample"] = TrainingFlopsPerExample,

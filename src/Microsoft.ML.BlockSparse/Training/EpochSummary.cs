@@ -20,6 +20,18 @@ public sealed record EpochSummary
     /// <summary>λ1 used in this epoch.</summary>
     public double Lambda1 { get; init; }
 
+    /// <summary>λ2 used in this epoch (0 when no layer chooses among candidate block shapes).</summary>
+    public double Lambda2 { get; init; }
+
+    /// <summary>
+    /// The block shapes still live in each layer at the end of the epoch (null entries: dense layers), when a
+    /// layer chooses among candidates; null otherwise.
+    /// </summary>
+    public IReadOnlyList<string?>? BlockShapes { get; init; }
+
+    /// <summary>Training FLOPs of this epoch over all rows (3 × forward; retired candidates no longer count).</summary>
+    public long TrainingFlops { get; init; }
+
     /// <summary>Accuracy on the training batches as they were seen (before each step).</summary>
     public double TrainAccuracy { get; init; }
 
@@ -31,5 +43,7 @@ public sealed record EpochSummary
 
     /// <summary>One line for a log.</summary>
     public override string ToString() => string.Create(CultureInfo.InvariantCulture,
-        $"epoch {Epoch,3}/{Epochs}  loss {Loss:F4}  penalty {Penalty:F4}  λ1 {Lambda1:G3}  train acc {TrainAccuracy:P2}  zero blocks {BlockSparsity:P1}  {Seconds:F1}s");
+        $"epoch {Epoch,3}/{Epochs}  loss {Loss:F4}  penalty {Penalty:F4}  λ1 {Lambda1:G3}  train acc {TrainAccuracy:P2}  zero blocks {BlockSparsity:P1}  {Seconds:F1}s")
+        + (BlockShapes is null ? "" : string.Create(CultureInfo.InvariantCulture,
+            $"  λ2 {Lambda2:G3}  shapes {string.Join(" | ", BlockShapes.Select(s => s ?? "dense"))}"));
 }

@@ -1,13 +1,16 @@
 using System.Diagnostics;
 using Microsoft.ML.BlockSparse.Network;
+using Microsoft.ML.BlockSparse.Regularization;
 using TorchSharp;
 using static TorchSharp.torch;
 
 namespace Microsoft.ML.BlockSparse.Training;
 
 /// <summary>
-/// Mini-batch training of a <see cref="BlockSparseNetwork"/>: shuffled batches, cross-entropy,
-/// proximal Adam, and every <c>PruneEveryEpochs</c> epochs a hard prune that keeps small gates zero for good.
+/// Mini-batch training of a <see cref="BlockSparseNetwork"/>: shuffled batches, cross-entropy, Adam
+/// followed by the proximal steps of λ1 (gates), λ2 (candidate block shapes) and, for the group-lasso
+/// baseline, its block penalty; every <c>PruneEveryEpochs</c> epochs a hard prune that keeps small
+/// gates zero for good, and after every epoch the retirement of candidates λ2 has collapsed.
 /// </summary>
 internal static class NetworkTrainer
 {
@@ -21,7 +24,9 @@ internal static class NetworkTrainer
         long rows = features.shape[0];
         var device = features.device;
         var factored = network.FactoredLayers.ToList();
-        using var optimizer = new ProximalAdam(network.parameters(), factored.Select(l => l.Gate));
+        var groupLasso = network.GroupLassoLayers.ToList();
+        bool choosing = factored.Any(l => l.Candidates.Count > 1);
+        using var optimizer = new ProximalAdam(network.parameters());
         using var shuffler = new Generator(settings.Seed + 1);
         var history = new List<EpochSummary>();
         long stepsPerEpoch = (rows + settings.BatchSize - 1) / settings.BatchSize;
@@ -31,7 +36,10 @@ internal static class NetworkTrainer
         for (int epoch = 0; epoch < settings.Epochs; epoch++)
         {
             var clock = Stopwatch.StartNew();
-            double lambda1 = settings.Lambda1.At(epoch);
+            double lambda1 = settings.Lambda1.At(epoch), lambda2 = settings.Lambda2.At(epoch);
+            // What this epoch costs: the candidates live now (retirement happens at the epoch's end).
+            long epochFlops = network.Report().TrainingFlopsPerExample * rows;
+            var live = network.LiveFactors.ToList();
             // Running sums stay on the device: reading them per batch would synchronise a GPU every step.
             using var lossSum = zeros(1, dtype: ScalarType.Float64, device: device);
             using var correct = zeros(1, dtype: ScalarType.Int64, device: device);
@@ -50,9 +58,15 @@ internal static class NetworkTrainer
                     var loss = nn.functional.cross_entropy(logits, y);
                     optimizer.ZeroGrad();
                     loss.backward();
-                    optimizer.Step(settings.Schedule.At(settings.LearningRate, step++, totalSteps), lambda1);
-                    foreach (var layer in factored)
-                        layer.ApplyGateMask();
+                    double learningRate = settings.Schedule.At(settings.LearningRate, step++, totalSteps);
+                    optimizer.Step(learningRate);
+                    ProximalPenalties.GateL1(live, optimizer, learningRate, lambda1);
+                    if (choosing)
+                        ProximalPenalties.CandidateGroups(factored, optimizer, learningRate, lambda2);
+                    if (groupLasso.Count > 0)
+                        ProximalPenalties.WeightBlocks(groupLasso, optimizer, learningRate, settings.GroupLassoLambda);
+                    foreach (var candidate in live)
+                        candidate.ApplyGateMask();
 
                     using (no_grad())
                     {
@@ -64,10 +78,18 @@ internal static class NetworkTrainer
 
             if (settings.PruneEveryEpochs > 0 && (epoch + 1) % settings.PruneEveryEpochs == 0)
             {
-                foreach (var layer in factored)
-                    layer.PruneGatesBelow(settings.PruneThreshold);
+                foreach (var candidate in network.LiveFactors)
+                    candidate.PruneGatesBelow(settings.PruneThreshold);
+            }
+            if (choosing)
+                CandidateRetirement.Apply(factored, settings.CandidateRetireFraction);
+            if (epoch + 1 == settings.Epochs)
+            {
+                foreach (var layer in groupLasso)
+                    layer.PruneBlocks(settings.GroupLassoPruneThreshold, settings.TargetBlockSparsity);
             }
 
+            var report = network.Report();
             var summary = new EpochSummary
             {
                 Epoch = epoch + 1,
@@ -75,8 +97,11 @@ internal static class NetworkTrainer
                 Loss = lossSum.item<double>() / rows,
                 Penalty = lambda1 * GateL1(network),
                 Lambda1 = lambda1,
+                Lambda2 = choosing ? lambda2 : 0,
                 TrainAccuracy = (double)correct.item<long>() / rows,
-                BlockSparsity = network.Report().BlockSparsity,
+                BlockSparsity = report.BlockSparsity,
+                BlockShapes = choosing ? report.ChosenBlockShapes : null,
+                TrainingFlops = epochFlops,
                 Seconds = clock.Elapsed.TotalSeconds,
             };
             history.Add(summary);
@@ -90,9 +115,9 @@ internal static class NetworkTrainer
     {
         using var _ = no_grad();
         double total = 0;
-        foreach (var layer in network.FactoredLayers)
+        foreach (var candidate in network.LiveFactors)
         {
-            using var norm = layer.Gate.abs().sum();
+            using var norm = candidate.Gate.abs().sum();
             total += norm.to_type(ScalarType.Float64).item<double>();
         }
         return total;

@@ -1,11 +1,11 @@
-using Microsoft.ML.BlockSparse.Regularization;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
 
 namespace Microsoft.ML.BlockSparse.Training;
 
 /// <summary>
-/// Adam, followed for the block gates <c>S</c> by the proximal step of <c>λ1·‖S‖₁</c>.
+/// Adam, whose per-coordinate metric the proximal steps of the penalties then use
+/// (<see cref="Regularization.ProximalPenalties"/>).
 /// </summary>
 /// <remarks>
 /// Adam moves each coordinate by <c>lr·m̂/(√v̂+ε)</c>, that is a gradient step in the metric
@@ -13,23 +13,31 @@ namespace Microsoft.ML.BlockSparse.Training;
 /// threshold with <c>τ = lr·λ1/(√v̂+ε)</c> per coordinate (METHOD.md's <c>lr·λ1</c> for plain SGD,
 /// where <c>D = 1</c>). With a fixed <c>τ = lr·λ1</c> under Adam the shrinkage would be thousands of
 /// times smaller than the step and no gate would ever reach zero; in Adam's metric a gate goes to
-/// exactly zero when its smoothed gradient stays below λ1 in magnitude.
+/// exactly zero when its smoothed gradient stays below λ1 in magnitude. So the optimiser keeps
+/// <c>√v̂+ε</c> of its last step for them (<see cref="Metric"/>).
 /// </remarks>
 internal sealed class ProximalAdam : IDisposable
 {
     private const double Beta1 = 0.9, Beta2 = 0.999, Epsilon = 1e-8;
     private readonly List<Slot> slots = new();
+    private readonly Dictionary<Parameter, Slot> byParameter = new(ReferenceEqualityComparer.Instance);
     private long steps;
 
-    public ProximalAdam(IEnumerable<Parameter> parameters, IEnumerable<Parameter> gates)
+    public ProximalAdam(IEnumerable<Parameter> parameters)
     {
-        var gateSet = new HashSet<Parameter>(gates, ReferenceEqualityComparer.Instance);
         foreach (var p in parameters)
-            slots.Add(new Slot(p, zeros_like(p), zeros_like(p), gateSet.Contains(p)));
+        {
+            var slot = new Slot(p, zeros_like(p), zeros_like(p), ones_like(p));
+            slots.Add(slot);
+            byParameter.Add(p, slot);
+        }
     }
 
-    /// <summary>One Adam step on every parameter, then the L1 proximal step on the gates.</summary>
-    public void Step(double learningRate, double lambda1)
+    /// <summary>Steps taken so far.</summary>
+    public long Steps => steps;
+
+    /// <summary>One Adam step on every parameter that is still trained (retired candidates are not).</summary>
+    public void Step(double learningRate)
     {
         steps++;
         double correction1 = 1 - Math.Pow(Beta1, steps);
@@ -37,18 +45,22 @@ internal sealed class ProximalAdam : IDisposable
         using var _ = no_grad();
         foreach (var slot in slots)
         {
-            using var scope = NewDisposeScope();
             var grad = slot.Parameter.grad;
-            if (grad is null)
+            if (grad is null || !slot.Parameter.requires_grad)
                 continue;
+            using var scope = NewDisposeScope();
             slot.Mean.mul_(Beta1).add_(grad, alpha: 1 - Beta1);
             slot.Variance.mul_(Beta2).addcmul_(grad, grad, value: 1 - Beta2);
-            var denominator = slot.Variance.div(correction2).sqrt_().add_(Epsilon);
-            slot.Parameter.addcdiv_(slot.Mean, denominator, value: -learningRate / correction1);
-            if (slot.IsGate && lambda1 > 0)
-                SoftThreshold.Apply(slot.Parameter, denominator.reciprocal_().mul_(learningRate * lambda1));
+            slot.Metric.copy_(slot.Variance.div(correction2).sqrt_().add_(Epsilon));
+            slot.Parameter.addcdiv_(slot.Mean, slot.Metric, value: -learningRate / correction1);
         }
     }
+
+    /// <summary><c>√v̂+ε</c> of <paramref name="parameter"/> after the last step: the metric Adam stepped in.</summary>
+    public Tensor Metric(Parameter parameter) => byParameter[parameter].Metric;
+
+    /// <summary>Adam's first and second moments of <paramref name="parameter"/> (for checkpoints).</summary>
+    public (Tensor Mean, Tensor Variance) Moments(Parameter parameter) => (byParameter[parameter].Mean, byParameter[parameter].Variance);
 
     public void ZeroGrad()
     {
@@ -62,9 +74,11 @@ internal sealed class ProximalAdam : IDisposable
         {
             slot.Mean.Dispose();
             slot.Variance.Dispose();
+            slot.Metric.Dispose();
         }
         slots.Clear();
+        byParameter.Clear();
     }
 
-    private sealed record Slot(Parameter Parameter, Tensor Mean, Tensor Variance, bool IsGate);
+    private sealed record Slot(Parameter Parameter, Tensor Mean, Tensor Variance, Tensor Metric);
 }

@@ -8,7 +8,23 @@ internal sealed record TrainingSettings(
     int BatchSize,
     double LearningRate,
     LearningRateSchedule Schedule,
-    L1Schedule Lambda1,
+    PenaltySchedule Lambda1,
     int PruneEveryEpochs,
     double PruneThreshold,
-    ulong Seed);
+    ulong Seed)
+{
+    /// <summary>λ2, the group penalty over candidate block shapes.</summary>
+    public PenaltySchedule Lambda2 { get; init; }
+
+    /// <summary>A candidate whose group norm falls to this fraction of its layer's largest is retired.</summary>
+    public double CandidateRetireFraction { get; init; } = 0.01;
+
+    /// <summary>λ of the group-lasso baseline's penalty over weight blocks.</summary>
+    public double GroupLassoLambda { get; init; }
+
+    /// <summary>After group-lasso training, blocks with a Frobenius norm at most this are pruned.</summary>
+    public double GroupLassoPruneThreshold { get; init; }
+
+    /// <summary>After group-lasso training, also prune the smallest blocks until this fraction of each layer is zero.</summary>
+    public double? TargetBlockSparsity { get; init; }
+}

@@ -1,10 +1,10 @@
 namespace Microsoft.ML.BlockSparse.Regularization;
 
 /// <summary>
-/// λ1 as a step function of the epoch: <c>Start + Increment · ⌊epoch / EveryEpochs⌋</c>
+/// A penalty weight (λ1 or λ2) as a step function of the epoch: <c>Start + Increment · ⌊epoch / EveryEpochs⌋</c>
 /// (METHOD.md: 0.01, raised by 0.002 every 5 epochs on MNIST).
 /// </summary>
-internal readonly record struct L1Schedule(double Start, double Increment, int EveryEpochs)
+internal readonly record struct PenaltySchedule(double Start, double Increment, int EveryEpochs)
 {
     public double At(int epoch) => Start + Increment * (epoch / Math.Max(1, EveryEpochs));
 }

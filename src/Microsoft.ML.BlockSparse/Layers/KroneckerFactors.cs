@@ -1,0 +1,139 @@
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+
+namespace Microsoft.ML.BlockSparse.Layers;
+
+/// <summary>
+/// One candidate block shape's factor set <c>θ = {S, A_i, B_i}</c> of a <see cref="KroneckerLinear"/>:
+/// its contribution <c>Σ_i (S ⊙ A_i) ⊗ B_i</c> to the layer's weight (no bias), computed without
+/// building the weight: for an input reshaped to <c>X</c> (<c>q × n</c>), <c>Y = Σ_i (S ⊙ A_i)·(X·B_iᵀ)</c>.
+/// </summary>
+internal sealed class KroneckerFactors : nn.Module<Tensor, Tensor>
+{
+    // Field names become the parameter names TorchSharp registers (and checkpoints use).
+    private readonly Parameter gate;   // S: p × q
+    private readonly Parameter left;   // A: r × p × q
+    private readonly Parameter right;  // B: r × m × n
+    private readonly Tensor gateMask;  // 1 where a block may be non-zero; hard pruning writes 0 for good
+
+    // weightVariance: the variance of this candidate's share of each weight entry at initialisation.
+    public KroneckerFactors(string name, int inFeatures, int outFeatures, BlockShape block, int rank, double weightVariance, Generator generator)
+        : base(name)
+    {
+        if (!block.Divides(inFeatures, outFeatures))
+            throw new ArgumentException($"Block shape {block} does not tile a {outFeatures}x{inFeatures} weight (out x in).", nameof(block));
+        ArgumentOutOfRangeException.ThrowIfLessThan(rank, 1);
+
+        InFeatures = inFeatures;
+        OutFeatures = outFeatures;
+        Block = block;
+        Rank = rank;
+        (GridRows, GridColumns) = LayerCost.Grid(inFeatures, outFeatures, block);
+
+        // With S = 1, Var(W) = r · Var(A) · Var(B). Give A and B the same scale: Adam moves every entry
+        // by about the learning rate, so a factor much larger than the other would barely change in
+        // relative terms and training would crawl.
+        var factorStd = Math.Pow(weightVariance / rank, 0.25);
+        gate = new Parameter(ones(GridRows, GridColumns));
+        left = new Parameter(randn([rank, GridRows, GridColumns], generator: generator).mul_(factorStd));
+        right = new Parameter(randn([rank, block.Rows, block.Columns], generator: generator).mul_(factorStd));
+        gateMask = ones(GridRows, GridColumns);
+        RegisterComponents();
+    }
+
+    public int InFeatures { get; }
+    public int OutFeatures { get; }
+    public BlockShape Block { get; }
+    public int Rank { get; }
+
+    /// <summary><c>p</c>: blocks down the output dimension.</summary>
+    public int GridRows { get; }
+
+    /// <summary><c>q</c>: blocks across the input dimension.</summary>
+    public int GridColumns { get; }
+
+    public Parameter Gate => gate;
+    public Parameter Left => left;
+    public Parameter Right => right;
+    public Tensor GateMask => gateMask;
+
+    /// <summary>The group <c>θ</c> that λ2's group penalty acts on.</summary>
+    public Parameter[] Group => [gate, left, right];
+
+    public override Tensor forward(Tensor input)
+    {
+        using var scope = NewDisposeScope();
+        long batch = input.shape[0];
+        int m = Block.Rows, n = Block.Columns, p = GridRows, q = GridColumns, r = Rank;
+
+        // X·B_iᵀ for all ranks in one product: [N, q, n] @ [n, r·m] -> [N, q, r·m].
+        var projected = input.reshape(batch, q, n).matmul(right.reshape(r * m, n).t());
+        // Bring the rank next to the input groups so one product mixes both: [N, r·q, m].
+        var stacked = projected.reshape(batch, q, r, m).permute(0, 2, 1, 3).reshape(batch, r * q, m);
+        // (S ⊙ A_i) side by side for all ranks: [p, r·q].
+        var output = MixingMatrix().matmul(stacked).reshape(batch, p * m);
+        return output.MoveToOuterDisposeScope();
+    }
+
+    /// <summary><c>[S ⊙ A_1, …, S ⊙ A_r]</c> as one <c>p × r·q</c> matrix.</summary>
+    public Tensor MixingMatrix()
+        => left.mul(gate).permute(1, 0, 2).reshape(GridRows, Rank * GridColumns);
+
+    public Tensor MaterializeWeight()
+    {
+        using var scope = NewDisposeScope();
+        // W[a·m+i, b·n+j] = Σ_r S[a,b]·A_r[a,b]·B_r[i,j]
+        var weight = einsum("rab,rij->aibj", left.mul(gate), right).reshape(OutFeatures, InFeatures);
+        return weight.MoveToOuterDisposeScope();
+    }
+
+    /// <summary>Zeroes the gates of blocks that hard pruning removed, so they stay zero.</summary>
+    public void ApplyGateMask()
+    {
+        using var _ = no_grad();
+        gate.mul_(gateMask);
+    }
+
+    /// <summary>Removes for good every block whose gate magnitude is at most <paramref name="threshold"/>.</summary>
+    public void PruneGatesBelow(double threshold)
+    {
+        using var _ = no_grad();
+        using var scope = NewDisposeScope();
+        gateMask.mul_(gate.abs().gt(threshold).to_type(gateMask.dtype));
+        gate.mul_(gateMask);
+    }
+
+    /// <summary><c>‖θ‖₂</c> over all three factors, the quantity λ2 penalises.</summary>
+    public double GroupNorm()
+    {
+        using var _ = no_grad();
+        using var scope = NewDisposeScope();
+        var squares = gate.square().sum().add(left.square().sum()).add(right.square().sum());
+        return squares.sqrt().to_type(ScalarType.Float64).item<double>();
+    }
+
+    /// <summary>Zeroes every factor and stops training it: the candidate is gone for good.</summary>
+    public void Retire()
+    {
+        using var _ = no_grad();
+        foreach (var parameter in Group)
+        {
+            parameter.zero_();
+            parameter.requires_grad_(false);
+        }
+        gateMask.zero_();
+    }
+
+    /// <summary>Blocks whose gate is exactly zero.</summary>
+    public long ZeroBlocks() => (long)GridRows * GridColumns - LiveBlocks().NonZeroBlocks;
+
+    /// <summary>Non-zero blocks and the input groups they read (for the inference FLOP count).</summary>
+    public (long NonZeroBlocks, long LiveInputGroups) LiveBlocks()
+    {
+        using var _ = no_grad();
+        using var scope = NewDisposeScope();
+        var nonZero = gate.ne(0);
+        return (nonZero.sum().item<long>(), nonZero.any(0).sum().item<long>());
+    }
+}

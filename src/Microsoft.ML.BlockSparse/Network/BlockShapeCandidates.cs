@@ -1,0 +1,54 @@
+namespace Microsoft.ML.BlockSparse.Network;
+
+/// <summary>The automatic block shapes of a layer: one balanced shape, or a small set of candidates for λ2 to choose from.</summary>
+internal static class BlockShapeCandidates
+{
+    /// <summary>At most this many candidates per layer: each live candidate costs a full factored layer of compute.</summary>
+    public const int MaxSearched = 3;
+
+    /// <summary>
+    /// The automatic block shape: rows a divisor of <c>out</c> nearest <c>√out</c>, columns a divisor
+    /// of <c>in</c> nearest <c>√in</c>; a balanced grid keeps both the factor count
+    /// <c>(r+1)·p·q + r·m·n</c> and the compute ratio <c>r·(1/p + 1/n)</c> small. Null (the layer
+    /// stays dense) unless that shape is cheaper than the dense layer in both parameters and forward
+    /// FLOPs. (Searching other tilings of a small layer instead was tried: on MNIST's 100→10 layer at
+    /// rank 4 the cheaper tilings cost 0.2 to 0.4 points of accuracy for a negligible saving.)
+    /// </summary>
+    public static BlockShape? Balanced(int inFeatures, int outFeatures, int rank)
+    {
+        var block = Near(inFeatures, outFeatures, 1.0);
+        return IsCheaperThanDense(inFeatures, outFeatures, block, rank) ? block : null;
+    }
+
+    /// <summary>
+    /// The candidates of the automatic search: the balanced shape and the shapes with both sides about
+    /// halved and about doubled (the divisors of <c>out</c> and <c>in</c> nearest <c>√out/2, √in/2</c> and
+    /// <c>2√out, 2√in</c>): small, medium and large blocks. Only shapes cheaper than the dense layer in
+    /// both parameters and FLOPs are kept, so a layer may get fewer than three (or none: it stays dense).
+    /// </summary>
+    public static IReadOnlyList<BlockShape> Search(int inFeatures, int outFeatures, int rank)
+        => new[] { 0.5, 1.0, 2.0 }
+            .Select(scale => Near(inFeatures, outFeatures, scale))
+            .Distinct()
+            .Where(b => IsCheaperThanDense(inFeatures, outFeatures, b, rank))
+            .Take(MaxSearched)
+            .ToList();
+
+    public static bool IsCheaperThanDense(int inFeatures, int outFeatures, BlockShape block, int rank)
+        => LayerCost.FactoredParameters(inFeatures, outFeatures, block, rank) < LayerCost.DenseParameters(inFeatures, outFeatures)
+            && LayerCost.FactoredForwardFlops(inFeatures, outFeatures, block, rank) < LayerCost.DenseForwardFlops(inFeatures, outFeatures);
+
+    private static BlockShape Near(int inFeatures, int outFeatures, double scale)
+        => new(NearestDivisor(outFeatures, scale * Math.Sqrt(outFeatures)), NearestDivisor(inFeatures, scale * Math.Sqrt(inFeatures)));
+
+    private static int NearestDivisor(int value, double target)
+    {
+        int best = 1;
+        for (int d = 1; d <= value; d++)
+        {
+            if (value % d == 0 && Math.Abs(d - target) < Math.Abs(best - target))
+                best = d;
+        }
+        return best;
+    }
+}

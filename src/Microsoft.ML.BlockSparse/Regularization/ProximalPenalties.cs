@@ -1,0 +1,81 @@
+using Microsoft.ML.BlockSparse.Layers;
+using Microsoft.ML.BlockSparse.Training;
+using static TorchSharp.torch;
+
+namespace Microsoft.ML.BlockSparse.Regularization;
+
+/// <summary>
+/// The proximal steps of the three penalties, each taken right after Adam's step and in Adam's metric
+/// (see <see cref="ProximalAdam"/>), so each λ is on the scale of the loss gradient: a gate, a
+/// candidate or a block goes to exactly zero when its smoothed gradient (norm) stays below λ.
+/// </summary>
+internal static class ProximalPenalties
+{
+    /// <summary>λ1·‖S‖₁ on every gate: a per-entry soft threshold, <c>τ = lr·λ1/(√v̂+ε)</c>.</summary>
+    public static void GateL1(IEnumerable<KroneckerFactors> factors, ProximalAdam optimizer, double learningRate, double lambda1)
+    {
+        if (lambda1 <= 0)
+            return;
+        using var _ = no_grad();
+        foreach (var candidate in factors)
+        {
+            using var scope = NewDisposeScope();
+            SoftThreshold.Apply(candidate.Gate, optimizer.Metric(candidate.Gate).reciprocal().mul_(learningRate * lambda1));
+        }
+    }
+
+    /// <summary>
+    /// λ2·Σ_c ‖θ_c‖₂ over the candidates of every layer that still has more than one: the group soft
+    /// threshold <c>θ_c ← θ_c·max(0, 1 − τ_c/‖θ_c‖)</c>. A diagonal metric has no closed-form group
+    /// prox, so <c>τ_c = lr·λ2/d̄_c</c> uses the mean of Adam's metric over the group. A layer with one
+    /// candidate left is not penalised: λ2 has nothing left to choose there.
+    /// </summary>
+    public static void CandidateGroups(IEnumerable<KroneckerLinear> layers, ProximalAdam optimizer, double learningRate, double lambda2)
+    {
+        if (lambda2 <= 0)
+            return;
+        using var _ = no_grad();
+        foreach (var layer in layers)
+        {
+            var live = layer.LiveCandidates;
+            if (live.Count < 2)
+                continue;
+            foreach (var candidate in live)
+            {
+                using var scope = NewDisposeScope();
+                var group = candidate.Group;
+                var squares = group.Select(p => p.square().sum()).Aggregate((a, b) => a.add(b));
+                var metricSum = group.Select(p => optimizer.Metric(p).sum()).Aggregate((a, b) => a.add(b));
+                long count = group.Sum(p => p.numel());
+                var threshold = metricSum.div(count).reciprocal_().mul_(learningRate * lambda2);
+                var scale = Shrink(squares.sqrt(), threshold);
+                foreach (var parameter in group)
+                    parameter.mul_(scale);
+            }
+        }
+    }
+
+    /// <summary>
+    /// The group-lasso baseline's λ·Σ_blocks ‖W_block‖_F: every block shrunk toward zero by
+    /// <c>τ = lr·λ/d̄_block</c>, with <c>d̄_block</c> the mean of Adam's metric over the block.
+    /// </summary>
+    public static void WeightBlocks(IEnumerable<DenseLinear> layers, ProximalAdam optimizer, double learningRate, double lambda)
+    {
+        if (lambda <= 0)
+            return;
+        using var _ = no_grad();
+        foreach (var layer in layers)
+        {
+            using var scope = NewDisposeScope();
+            var blocks = layer.BlockView(layer.Weight);
+            var norms = blocks.square().sum([1, 3]).sqrt();
+            var meanMetric = layer.BlockView(optimizer.Metric(layer.Weight)).mean([1, 3]);
+            var scale = Shrink(norms, meanMetric.reciprocal().mul_(learningRate * lambda));
+            blocks.mul_(scale.unsqueeze(1).unsqueeze(3));
+        }
+    }
+
+    /// <summary><c>max(0, 1 − τ/‖θ‖)</c>, 0 where the norm is already 0.</summary>
+    private static Tensor Shrink(Tensor norm, Tensor threshold)
+        => threshold.div(norm.clamp_min(1e-30)).neg_().add_(1).clamp_min_(0);
+}

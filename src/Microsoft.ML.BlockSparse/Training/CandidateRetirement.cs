@@ -1,0 +1,36 @@
+using Microsoft.ML.BlockSparse.Layers;
+
+namespace Microsoft.ML.BlockSparse.Training;
+
+/// <summary>Removes the candidate block shapes that λ2 has collapsed, so their compute stops.</summary>
+internal static class CandidateRetirement
+{
+    /// <summary>
+    /// In every layer with several live candidates, retires each whose group norm <c>‖θ_c‖₂</c> is at
+    /// most <paramref name="fraction"/> of the largest in that layer (a relative test, because the
+    /// factors' scale depends on the layer's size). Returns how many were retired.
+    /// </summary>
+    public static int Apply(IEnumerable<KroneckerLinear> layers, double fraction)
+    {
+        int retired = 0;
+        foreach (var layer in layers)
+        {
+            var live = layer.Candidates.Select((c, i) => (Candidate: c, Index: i)).Where(t => layer.LiveCandidates.Contains(t.Candidate)).ToList();
+            if (live.Count < 2)
+                continue;
+            var norms = live.Select(t => t.Candidate.GroupNorm()).ToList();
+            double largest = norms.Max();
+            // The strongest candidate is never retired, even when every norm has collapsed.
+            int keep = norms.IndexOf(largest);
+            for (int k = 0; k < live.Count; k++)
+            {
+                if (k != keep && norms[k] <= fraction * largest)
+                {
+                    layer.RetireCandidate(live[k].Index);
+                    retired++;
+                }
+            }
+        }
+        return retired;
+    }
+}
