@@ -16,19 +16,27 @@ internal static class TrainCommand
         train [--data DIR] [--epochs N] [--rank R] [--block MxN[,MxN...]] [--hidden 300,100] [--seed S]
               [--l1 X] [--l1-increment X] [--lr X] [--lr-schedule cosine|constant] [--batch N] [--device auto|cpu|cuda]
               [--train-rows N] [--test-rows N] [--model FILE.zip] [--report FILE.json]
+              [--method kronecker|dense|grouplasso] [--search] [--candidates MxN/MxN[,...]] [--l2 X] [--l2-increment X]
+              [--group-lasso X] [--target-sparsity F]
           --data    folder with train/t10k images and labels in IDX format (optionally .gz);
                     default: the MNIST cache of build/setup.sh ($BLOCKSPARSE_DATA or ~/.cache/blocksparse/mnist)
           --block   one shape for every layer, or one per layer (hidden layers, then output); default: chosen per layer
           --l1      λ1 at the start (weight of the L1 penalty on block gates; more gives more zero blocks)
+          --method  kronecker (default) or a baseline: dense, or grouplasso (dense training, block penalty, then pruning)
+          --search  let λ2 choose each layer's block shape among automatic candidates (small, balanced, large blocks)
+          --candidates  candidate shapes per layer for λ2, '/' between candidates and ',' between layers, e.g. 6x14/15x28,10x15/5x10,1x10
+          --l2      λ2 at the start (group penalty over candidate block shapes)
+          --group-lasso  λ of the grouplasso baseline; --target-sparsity prunes its smallest blocks to that fraction
           --model   where to save the model (default artifacts/mnist-blocksparse.zip); an existing file (model or report) is replaced, and the output says so
         """;
 
     private static readonly HashSet<string> ValueOptions =
-        ["--data", "--epochs", "--rank", "--block", "--hidden", "--seed", "--device", "--l1", "--l1-increment", "--lr", "--lr-schedule", "--batch", "--train-rows", "--test-rows", "--model", "--report"];
+        ["--data", "--epochs", "--rank", "--block", "--hidden", "--seed", "--device", "--l1", "--l1-increment", "--lr", "--lr-schedule", "--batch", "--train-rows", "--test-rows", "--model", "--report",
+         "--method", "--candidates", "--l2", "--l2-increment", "--group-lasso", "--target-sparsity"];
 
     public static int Run(IEnumerable<string> args)
     {
-        var cl = new CommandLine(args, ValueOptions, new HashSet<string>());
+        var cl = new CommandLine(args, ValueOptions, new HashSet<string> { "--search" });
         var dataFolder = cl.Text("--data") ?? DataLocation.DefaultMnistFolder;
         var modelPath = Path.GetFullPath(cl.Text("--model") ?? Path.Combine("artifacts", "mnist-blocksparse.zip"));
         var reportPath = cl.Text("--report") is { } r ? Path.GetFullPath(r) : null;
@@ -116,6 +124,33 @@ internal static class TrainCommand
             {
                 throw new UsageException($"--block: {e.Message}");
             }
+        }
+        if (cl.Double("--l2", min: 0) is { } l2) options.L2Start = l2;
+        if (cl.Double("--l2-increment", min: 0) is { } l2Increment) options.L2Increment = l2Increment;
+        if (cl.Double("--group-lasso", min: 0) is { } groupLasso) options.GroupLassoLambda = groupLasso;
+        if (cl.Double("--target-sparsity", min: 0) is { } target) options.TargetBlockSparsity = target;
+        options.SearchBlockShapes = cl.Has("--search");
+        if (cl.Text("--candidates") is { } candidates)
+        {
+            try
+            {
+                options.CandidateBlockShapes = candidates.Split(',', StringSplitOptions.TrimEntries)
+                    .Select(layer => layer.Split('/', StringSplitOptions.TrimEntries).Select(BlockShape.Parse).ToArray()).ToArray();
+            }
+            catch (FormatException e)
+            {
+                throw new UsageException($"--candidates: {e.Message}");
+            }
+        }
+        if (cl.Text("--method") is { } method)
+        {
+            options.Method = method.ToLowerInvariant() switch
+            {
+                "kronecker" => BlockSparseMethod.Kronecker,
+                "dense" => BlockSparseMethod.Dense,
+                "grouplasso" or "group-lasso" => BlockSparseMethod.GroupLasso,
+                _ => throw new UsageException($"--method must be kronecker, dense or grouplasso; got '{method}'."),
+            };
         }
         if (cl.Text("--lr-schedule") is { } schedule)
         {

@@ -113,6 +113,21 @@ internal sealed class KroneckerFactors : nn.Module<Tensor, Tensor>
         return squares.sqrt().to_type(ScalarType.Float64).item<double>();
     }
 
+    /// <summary>
+    /// <c>‖W_c‖_F</c>, the norm of this candidate's share of the weight, without building it:
+    /// <c>‖Σ_i (S⊙A_i)⊗B_i‖² = Σ_ij ⟨S⊙A_i, S⊙A_j⟩·⟨B_i, B_j⟩</c>. This is how much the candidate is
+    /// used; unlike <c>‖θ_c‖</c> it does not depend on the candidate's size or on how the scale is split
+    /// between the factors.
+    /// </summary>
+    public Tensor WeightNorm()
+    {
+        using var scope = NewDisposeScope();
+        var mixing = left.mul(gate).reshape(Rank, -1);
+        var blocks = right.reshape(Rank, -1);
+        var squared = mixing.matmul(mixing.t()).mul(blocks.matmul(blocks.t())).sum();
+        return squared.clamp_min(0).sqrt().MoveToOuterDisposeScope();
+    }
+
     /// <summary>Zeroes every factor and stops training it: the candidate is gone for good.</summary>
     public void Retire()
     {

@@ -58,11 +58,11 @@ public sealed partial class BlockSparseTrainer
         /// <summary>
         /// λ2 in the first epochs: the weight of the group penalty <c>λ2·Σ_c ‖θ_c‖₂</c> over a layer's candidate
         /// block shapes. Taken in Adam's metric like λ1, so a candidate collapses when the norm of its smoothed
-        /// gradient stays below λ2. Only layers with more than one live candidate are penalised. Default 0.001.
+        /// gradient stays below λ2. Only layers with more than one live candidate are penalised, and never the leading candidate. Default 0.05.
         /// </summary>
         public double L2Start { get; set; } = Defaults.L2Start;
 
-        /// <summary>Added to λ2 every <see cref="L2EveryEpochs"/> epochs. Default 0.0002.</summary>
+        /// <summary>Added to λ2 every <see cref="L2EveryEpochs"/> epochs. Default 0.01.</summary>
         public double L2Increment { get; set; } = Defaults.L2Increment;
 
         /// <summary>Epochs between λ2 increments. Default 5.</summary>

@@ -27,8 +27,10 @@ internal static class ProximalPenalties
     /// <summary>
     /// λ2·Σ_c ‖θ_c‖₂ over the candidates of every layer that still has more than one: the group soft
     /// threshold <c>θ_c ← θ_c·max(0, 1 − τ_c/‖θ_c‖)</c>. A diagonal metric has no closed-form group
-    /// prox, so <c>τ_c = lr·λ2/d̄_c</c> uses the mean of Adam's metric over the group. A layer with one
-    /// candidate left is not penalised: λ2 has nothing left to choose there.
+    /// prox, so <c>τ_c = lr·λ2/d̄_c</c> uses the mean of Adam's metric over the group. The leading
+    /// candidate of a layer (the largest share of the weight, <see cref="KroneckerFactors.WeightNorm"/>) is exempt: λ2 is there to choose among the candidates, and a
+    /// λ2 large enough to collapse all of them at once would otherwise leave the layer dead. A layer
+    /// with one candidate left is not penalised at all.
     /// </summary>
     public static void CandidateGroups(IEnumerable<KroneckerLinear> layers, ProximalAdam optimizer, double learningRate, double lambda2)
     {
@@ -40,16 +42,19 @@ internal static class ProximalPenalties
             var live = layer.LiveCandidates;
             if (live.Count < 2)
                 continue;
-            foreach (var candidate in live)
+            using var scope = NewDisposeScope();
+            var norms = stack(live.Select(c => c.Group.Select(p => p.square().sum()).Aggregate((a, b) => a.add(b))).ToArray()).sqrt();
+            var metricMeans = stack(live.Select(c => c.Group.Select(p => optimizer.Metric(p).sum()).Aggregate((a, b) => a.add(b))
+                .div(c.Group.Sum(p => p.numel()))).ToArray());
+            var thresholds = metricMeans.reciprocal().mul_(learningRate * lambda2);
+            // The leader gets a zero threshold (scale 1); the comparison stays on the device.
+            var shares = stack(live.Select(c => c.WeightNorm()).ToArray());
+            thresholds.mul_(shares.eq(shares.max()).logical_not().to_type(thresholds.dtype));
+            var scales = Shrink(norms, thresholds);
+            for (int c = 0; c < live.Count; c++)
             {
-                using var scope = NewDisposeScope();
-                var group = candidate.Group;
-                var squares = group.Select(p => p.square().sum()).Aggregate((a, b) => a.add(b));
-                var metricSum = group.Select(p => optimizer.Metric(p).sum()).Aggregate((a, b) => a.add(b));
-                long count = group.Sum(p => p.numel());
-                var threshold = metricSum.div(count).reciprocal_().mul_(learningRate * lambda2);
-                var scale = Shrink(squares.sqrt(), threshold);
-                foreach (var parameter in group)
+                var scale = scales[c];
+                foreach (var parameter in live[c].Group)
                     parameter.mul_(scale);
             }
         }

@@ -6,9 +6,9 @@ namespace Microsoft.ML.BlockSparse.Training;
 internal static class CandidateRetirement
 {
     /// <summary>
-    /// In every layer with several live candidates, retires each whose group norm <c>‖θ_c‖₂</c> is at
-    /// most <paramref name="fraction"/> of the largest in that layer (a relative test, because the
-    /// factors' scale depends on the layer's size). Returns how many were retired.
+    /// In every layer with several live candidates, retires each whose share of the weight
+    /// <c>‖W_c‖_F</c> is at most <paramref name="fraction"/> of the largest share in that layer (relative,
+    /// because the weight's scale depends on the layer). Returns how many were retired.
     /// </summary>
     public static int Apply(IEnumerable<KroneckerLinear> layers, double fraction)
     {
@@ -18,7 +18,7 @@ internal static class CandidateRetirement
             var live = layer.Candidates.Select((c, i) => (Candidate: c, Index: i)).Where(t => layer.LiveCandidates.Contains(t.Candidate)).ToList();
             if (live.Count < 2)
                 continue;
-            var norms = live.Select(t => t.Candidate.GroupNorm()).ToList();
+            var norms = live.Select(t => { using var norm = t.Candidate.WeightNorm(); return norm.to_type(TorchSharp.torch.ScalarType.Float64).item<double>(); }).ToList();
             double largest = norms.Max();
             // The strongest candidate is never retired, even when every norm has collapsed.
             int keep = norms.IndexOf(largest);

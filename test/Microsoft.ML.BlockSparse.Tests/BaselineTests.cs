@@ -1,0 +1,109 @@
+using Microsoft.ML.BlockSparse.Data;
+using Microsoft.ML.BlockSparse.Layers;
+using Microsoft.ML.BlockSparse.Regularization;
+using Microsoft.ML.BlockSparse.Training;
+using TorchSharp;
+using Xunit;
+using static TorchSharp.torch;
+
+namespace Microsoft.ML.BlockSparse.Tests;
+
+/// <summary>The Dense and GroupLasso baselines, and λ2's search, through the same trainer.</summary>
+public class BaselineTests(MnistSlice mnist) : IClassFixture<MnistSlice>
+{
+    [Fact]
+    public void GroupLassoDrivesUnusedBlocksToExactlyZero()
+    {
+        // The target uses only the right half of the input groups: the penalty must zero every block of
+        // the left half exactly, and pruning must leave the used ones alone.
+        using var scope = NewDisposeScope();
+        using var generator = new Generator(5);
+        var layer = new DenseLinear("lasso", 12, 8, "test", generator, new BlockShape(2, 3));
+        var truth = randn([8, 12], generator: generator);
+        truth[TensorIndex.Colon, TensorIndex.Slice(0, 6)] = zeros(8, 6);
+        using var optimizer = new ProximalAdam(layer.parameters());
+        for (int step = 0; step < 800; step++)
+        {
+            using var stepScope = NewDisposeScope();
+            var x = randn([64, 12], generator: generator);
+            var loss = layer.call(x).sub(x.matmul(truth.t())).pow(2).mean();
+            optimizer.ZeroGrad();
+            loss.backward();
+            optimizer.Step(0.01);
+            ProximalPenalties.WeightBlocks([layer], optimizer, 0.01, 0.02);
+        }
+        layer.PruneBlocks(1e-3, null);
+
+        var weight = layer.Weight.detach();
+        Assert.Equal(0, weight[TensorIndex.Colon, TensorIndex.Slice(0, 6)].abs().sum().item<float>());
+        var report = layer.Describe(0);
+        Assert.Equal(16, report.Blocks);
+        Assert.Equal(8, report.ZeroBlocks);
+        Assert.Equal(report.DenseParameters, report.TrainableParameters);
+    }
+
+    [Fact]
+    public void GroupLassoMethodReachesTheTargetSparsityWithDenseTrainingCost()
+    {
+        var options = Options(BlockSparseMethod.GroupLasso);
+        options.TargetBlockSparsity = 0.5;
+        var (model, accuracy) = Train(options);
+
+        var report = model.Report;
+        Assert.True(accuracy >= 0.85, $"accuracy {accuracy:P2}");
+        Assert.InRange(report.BlockSparsity, 0.49, 0.51);
+        Assert.Equal(report.DenseParameters, report.TrainableParameters);
+        Assert.Equal(report.DenseTrainingFlopsPerExample, report.TrainingFlopsPerExample);
+        Assert.True(report.InferenceFlopsPerExample < report.DenseInferenceFlopsPerExample);
+        // Same block shapes as the Kronecker plan would use.
+        Assert.Equal(["dense (15x28)", "dense (10x15)"], report.Layers.Take(2).Select(l => $"dense ({l.BlockShape})"));
+        Assert.Equal(report.DenseTrainingFlopsPerExample * mnist.Train.Count, model.History[0].TrainingFlops);
+    }
+
+    [Fact]
+    public void DenseMethodTrainsThePlainNetwork()
+    {
+        var (model, accuracy) = Train(Options(BlockSparseMethod.Dense));
+        Assert.True(accuracy >= 0.9, $"accuracy {accuracy:P2}");
+        Assert.All(model.Report.Layers, l => Assert.Equal("Method is Dense", l.DenseReason));
+        Assert.Equal(0, model.Report.Blocks);
+        Assert.Equal(model.Report.DenseParameters, model.Report.TrainableParameters);
+    }
+
+    [Fact]
+    public void SearchLogsSurvivingShapesAndGetsCheaperAsCandidatesRetire()
+    {
+        var options = Options(BlockSparseMethod.Kronecker);
+        options.SearchBlockShapes = true;
+        options.L2Start = 0.1;   // decides within the test's three epochs on 10,000 rows
+        options.Epochs = 3;
+        var (model, _) = Train(options);
+
+        var first = model.History[0];
+        var last = model.History[^1];
+        Assert.NotNull(first.BlockShapes);
+        Assert.Contains("shapes", first.ToString());
+        Assert.True(last.TrainingFlops < first.TrainingFlops, $"training FLOPs {first.TrainingFlops} then {last.TrainingFlops}");
+        Assert.Equal(model.Report.ChosenBlockShapes, last.BlockShapes);
+        Assert.Equal(3, model.Report.Layers[0].CandidateBlockShapes!.Count);
+        Assert.DoesNotContain("+", model.Report.Layers[0].BlockShape);
+        Assert.Contains("chosenBlockShapes", model.Report.ToJson());
+    }
+
+    private BlockSparseTrainer.Options Options(BlockSparseMethod method)
+    {
+        var options = MnistSlice.QuickOptions(epochs: 3);
+        options.Method = method;
+        return options;
+    }
+
+    private (BlockSparseModel Model, double Accuracy) Train(BlockSparseTrainer.Options options)
+    {
+        var ml = new MLContext(1);
+        var train = IdxDataset.ToDataView(ml, mnist.Train);
+        var chain = ml.Transforms.Conversion.MapValueToKey("Label")
+            .Append(ml.MulticlassClassification.Trainers.BlockSparse(options)).Fit(train);
+        var metrics = ml.MulticlassClassification.Evaluate(chain.Transform(IdxDataset.ToDataView(ml, mnist.Test)));
+        return (chain.LastTransformer, metrics.MicroAccuracy);
+    }
+}

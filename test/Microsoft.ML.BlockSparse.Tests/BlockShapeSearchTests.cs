@@ -1,0 +1,100 @@
+using Microsoft.ML.BlockSparse.Layers;
+using Microsoft.ML.BlockSparse.Network;
+using Microsoft.ML.BlockSparse.Regularization;
+using Microsoft.ML.BlockSparse.Training;
+using TorchSharp;
+using Xunit;
+using static TorchSharp.torch;
+
+namespace Microsoft.ML.BlockSparse.Tests;
+
+public class BlockShapeSearchTests
+{
+    [Theory]
+    [InlineData(7)]
+    [InlineData(11)]
+    [InlineData(23)]
+    public void Lambda2KeepsOnlyTheCandidateWithTheTrueBlockShape(int seed)
+    {
+        // The true weight is block-sparse with 4x4 blocks (a rank-1 Kronecker product, half its blocks
+        // zero). At rank 1 only the 4x4 candidate can represent it: the 2x2 and 8x8 tilings would need
+        // more ranks. λ2 must retire both of them and leave the right one.
+        using var scope = NewDisposeScope();
+        using var generator = new Generator((ulong)seed);
+        var truthGates = randn([4, 8], generator: generator).mul(rand([4, 8], generator: generator).gt(0.5));
+        var truth = kron(truthGates, randn([4, 4], generator: generator));   // 16 x 32
+        var layer = new KroneckerLinear("search", 32, 16, [new BlockShape(2, 2), new BlockShape(4, 4), new BlockShape(8, 8)], 1, generator);
+        Assert.Equal(3, layer.LiveCandidates.Count);
+        long flopsBefore = layer.Describe(0).TrainingFlopsPerExample;
+
+        Fit(layer, truth, generator, steps: 2000, lambda2: 0.1);
+
+        Assert.Equal([new BlockShape(4, 4)], layer.LiveCandidates.Select(c => c.Block));
+        Assert.Equal("4x4", layer.Describe(0).BlockShape);
+        Assert.Equal(["2x2", "4x4", "8x8"], layer.Describe(0).CandidateBlockShapes!);
+        // The retired candidates no longer cost anything: only the 4x4 factors are computed.
+        Assert.Equal(3 * LayerCost.FactoredForwardFlops(32, 16, new BlockShape(4, 4), 1), layer.Describe(0).TrainingFlopsPerExample);
+        Assert.True(layer.Describe(0).TrainingFlopsPerExample < flopsBefore / 2);
+        // The survivor fits the truth.
+        using var weight = layer.MaterializeWeight().detach();
+        Assert.True(weight.sub(truth).norm().item<float>() < 0.05f * truth.norm().item<float>());
+    }
+
+    [Fact]
+    public void WeightNormEqualsTheNormOfTheMaterialisedShare()
+    {
+        using var scope = NewDisposeScope();
+        using var generator = new Generator(4);
+        var factors = new KroneckerFactors("c", 12, 8, new BlockShape(2, 3), 3, 1.0 / 12, generator);
+        using (no_grad())
+            factors.Gate.copy_(randn(factors.Gate.shape, generator: generator));
+        Assert.Equal(factors.MaterializeWeight().norm().item<float>(), factors.WeightNorm().item<float>(), 4);
+    }
+
+    [Fact]
+    public void RetiredCandidatesStayZeroAndAreSkippedByTheForwardPass()
+    {
+        using var scope = NewDisposeScope();
+        using var generator = new Generator(3);
+        var layer = new KroneckerLinear("search", 12, 8, [new BlockShape(2, 3), new BlockShape(4, 6)], 2, generator);
+        layer.RetireCandidate(1);
+        var survivor = layer.Candidates[0];
+        var input = randn([5, 12], generator: generator);
+        var expected = input.matmul(survivor.MaterializeWeight().t()).add(layer.Bias);
+        Assert.True(layer.call(input).allclose(expected, rtol: 1e-5, atol: 1e-5));
+        Assert.All(layer.Candidates[1].Group, p => Assert.False(p.requires_grad));
+        Assert.Equal(0, layer.Candidates[1].GroupNorm());
+        Assert.Throws<InvalidOperationException>(() => layer.RetireCandidate(0));
+    }
+
+    [Fact]
+    public void AutomaticCandidatesAreBoundedValidAndCheaperThanDense()
+    {
+        var shapes = BlockShapeCandidates.Search(784, 300, 4);
+        Assert.Equal([new BlockShape(10, 14), new BlockShape(15, 28), new BlockShape(30, 56)], shapes);
+        foreach (var (inF, outF, rank) in new[] { (784, 300, 4), (300, 100, 4), (100, 10, 4), (64, 64, 1), (97, 13, 1) })
+        {
+            var found = BlockShapeCandidates.Search(inF, outF, rank);
+            Assert.InRange(found.Count, 0, BlockShapeCandidates.MaxSearched);
+            Assert.All(found, b => Assert.True(b.Divides(inF, outF) && BlockShapeCandidates.IsCheaperThanDense(inF, outF, b, rank)));
+            Assert.Equal(found.Count, found.Distinct().Count());
+        }
+    }
+
+    private static void Fit(KroneckerLinear layer, Tensor truth, Generator generator, int steps, double lambda2)
+    {
+        using var optimizer = new ProximalAdam(layer.parameters());
+        for (int step = 0; step < steps; step++)
+        {
+            using var stepScope = NewDisposeScope();
+            var x = randn([64, truth.shape[1]], generator: generator);
+            var loss = layer.call(x).sub(x.matmul(truth.t())).pow(2).mean();
+            optimizer.ZeroGrad();
+            loss.backward();
+            optimizer.Step(0.01);
+            ProximalPenalties.CandidateGroups([layer], optimizer, 0.01, lambda2);
+            if ((step + 1) % 100 == 0)
+                CandidateRetirement.Apply([layer], 0.01);
+        }
+    }
+}
