@@ -1,7 +1,7 @@
 using Samples;
 
 // BlockSparse for ML.NET, sample console app. See README.md.
-const string usage = "usage: BlockSparse.Samples <command> [options]\n\ncommands:\n" + TrainCommand.Usage + "\n" + PredictCommand.Usage;
+const string usage = "usage: BlockSparse.Samples <command> [options]\n\ncommands:\n" + TrainCommand.Usage + "\n" + PredictCommand.Usage + "\n" + Samples.Bench.BenchCommand.Usage;
 
 try
 {
@@ -9,6 +9,7 @@ try
     {
         "train" => TrainCommand.Run(args.Skip(1)),
         "predict" => PredictCommand.Run(args.Skip(1)),
+        "bench" => Samples.Bench.BenchCommand.Run(args.Skip(1)),
         "-h" or "--help" or "help" => Help(),
         null => throw new UsageException("No command given."),
         var other => throw new UsageException($"Unknown command '{other}'."),
@@ -23,6 +24,8 @@ catch (Exception e) when (e is IOException or InvalidDataException or ArgumentEx
 {
     // Bad data or options: the library's message says what was wrong; the stack trace would only bury it.
     Console.Error.WriteLine($"error: {e.Message}");
+    if (Environment.GetEnvironmentVariable("BLOCKSPARSE_STACK") is "1")
+        Console.Error.WriteLine(e);
     return 1;
 }
 

@@ -20,7 +20,7 @@ internal static class TrainCommand
               [--group-lasso X] [--target-sparsity F]
           --data    folder with train/t10k images and labels in IDX format (optionally .gz);
                     default: the MNIST cache of build/setup.sh ($BLOCKSPARSE_DATA or ~/.cache/blocksparse/mnist)
-          --block   one shape for every layer, or one per layer (hidden layers, then output); default: chosen per layer
+          --block   one shape for every layer, or one per layer (hidden layers, then output; 'auto' chooses that layer's); default: chosen per layer
           --l1      λ1 at the start (weight of the L1 penalty on block gates; more gives more zero blocks)
           --method  kronecker (default) or a baseline: dense, or grouplasso (dense training, block penalty, then pruning)
           --search  let λ2 choose each layer's block shape among automatic candidates (small, balanced, large blocks)
@@ -114,7 +114,8 @@ internal static class TrainCommand
         {
             try
             {
-                var shapes = block.Split(',', StringSplitOptions.TrimEntries).Select(BlockShape.Parse).ToArray();
+                var shapes = block.Split(',', StringSplitOptions.TrimEntries)
+                    .Select(s => s.Equals("auto", StringComparison.OrdinalIgnoreCase) ? (BlockShape?)null : BlockShape.Parse(s)).ToArray();
                 if (shapes.Length == 1)
                     options.BlockShape = shapes[0];
                 else
@@ -172,11 +173,5 @@ internal static class TrainCommand
             };
         }
         return options;
-    }
-
-    /// <summary>Prints each epoch as it ends (synchronously, unlike System.Progress).</summary>
-    private sealed class ConsoleProgress : IProgress<EpochSummary>
-    {
-        public void Report(EpochSummary value) => Console.WriteLine(value.ToString());
     }
 }

@@ -27,10 +27,11 @@ public sealed partial class BlockSparseTrainer
         public BlockShape? BlockShape { get; set; }
 
         /// <summary>
-        /// One block shape per layer (hidden layers, then the output layer), overriding
-        /// <see cref="BlockShape"/>. Each must tile its layer. Default null.
+        /// One block shape per layer (hidden layers, then the output layer), overriding <see cref="BlockShape"/>.
+        /// Each must tile its layer; a null entry lets that layer's shape be chosen automatically (as when
+        /// <see cref="BlockShape"/> is null). Default null.
         /// </summary>
-        public BlockShape[]? LayerBlockShapes { get; set; }
+        public BlockShape?[]? LayerBlockShapes { get; set; }
 
         /// <summary>
         /// Which training method: <see cref="BlockSparseMethod.Kronecker"/> (default), or one of the baselines

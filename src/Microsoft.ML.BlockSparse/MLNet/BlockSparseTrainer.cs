@@ -112,7 +112,7 @@ public sealed partial class BlockSparseTrainer : IEstimator<BlockSparseModel>
         }
         else if (options.LayerBlockShapes is not null)
         {
-            var misfit = plan.Select((p, i) => (p, i)).FirstOrDefault(t => !t.p.Factored);
+            var misfit = plan.Select((p, i) => (p, i)).FirstOrDefault(t => !t.p.Factored && options.LayerBlockShapes[t.i] is not null);
             if (misfit.p is not null)
             {
                 throw new ArgumentOutOfRangeException(nameof(Options.LayerBlockShapes),

@@ -17,7 +17,7 @@ internal sealed record LayerPlan(int InFeatures, int OutFeatures, IReadOnlyList<
 
     /// <summary>Plans a Kronecker MLP with one block shape per layer (see <see cref="ForMlp(int, IReadOnlyList{int}, int, PlanRequest)"/>).</summary>
     public static IReadOnlyList<LayerPlan> ForMlp(int inputSize, IReadOnlyList<int> hidden, int classes,
-        int rank, BlockShape? sharedBlock, IReadOnlyList<BlockShape>? perLayerBlocks)
+        int rank, BlockShape? sharedBlock, IReadOnlyList<BlockShape?>? perLayerBlocks)
         => ForMlp(inputSize, hidden, classes, new PlanRequest(BlockSparseMethod.Kronecker, rank, sharedBlock, perLayerBlocks, null, false));
 
     /// <summary>
@@ -57,7 +57,8 @@ internal sealed record LayerPlan(int InFeatures, int OutFeatures, IReadOnlyList<
                 ? new LayerPlan(inF, outF, listed, null)
                 : Dense(inF, outF, $"candidate block {misfits[0]} does not tile its {outF}x{inF} weight (rows must divide {outF}, columns {inF})");
         }
-        if ((request.PerLayerBlocks?[index] ?? request.SharedBlock) is { } block)
+        var requested = request.PerLayerBlocks is { } perLayer ? perLayer[index] : request.SharedBlock;
+        if (requested is { } block)
         {
             return block.Divides(inF, outF)
                 ? new LayerPlan(inF, outF, [block], null)
@@ -77,6 +78,6 @@ internal sealed record PlanRequest(
     BlockSparseMethod Method,
     int Rank,
     BlockShape? SharedBlock,
-    IReadOnlyList<BlockShape>? PerLayerBlocks,
+    IReadOnlyList<BlockShape?>? PerLayerBlocks,
     IReadOnlyList<IReadOnlyList<BlockShape>>? PerLayerCandidates,
     bool SearchBlockShapes);

@@ -1,0 +1,176 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Runtime.InteropServices;
+using System.Text;
+using System.Text.Json;
+using Microsoft.ML;
+using Microsoft.ML.BlockSparse;
+using Microsoft.ML.BlockSparse.Data;
+
+namespace Samples.Bench;
+
+/// <summary>
+/// <c>bench</c>: Dense, GroupLasso and Kronecker (a fixed block shape, and λ2's automatic search) on the
+/// same data, in one process, with the same seed and epochs; prints one markdown table and writes
+/// bench.json and bench.png.
+/// </summary>
+internal static class BenchCommand
+{
+    /// <summary>
+    /// The fixed Kronecker configuration: rank 2 with tall grids and wide blocks, so the factored product
+    /// costs about <c>r·(1/p + 1/n)</c> ≈ 4 % of the dense one (METHOD.md). 3x112 blocks read four image
+    /// rows at a time; the output layer's shape is chosen automatically.
+    /// </summary>
+    public const int FixedRank = 2;
+    public const string FixedBlocks = "3x112,2x60,auto";
+
+    public const string Usage = """
+        bench [--data DIR] [--epochs N] [--out DIR] [--train-rows N] [--test-rows N] [--seed S] [--rank R] [--block MxN,...]
+          trains Dense, GroupLasso and Kronecker (fixed block shape, and λ2's search) on the same data and prints one table;
+          writes DIR/bench.json, DIR/bench.png and each method's model zip (default DIR: artifacts/bench; existing files are replaced, and the output says so)
+          --rank, --block  the fixed Kronecker configuration (default: rank 2, blocks 3x112,2x60,auto); GroupLasso uses the same blocks
+        """;
+
+    private static readonly HashSet<string> ValueOptions = ["--data", "--epochs", "--out", "--train-rows", "--test-rows", "--seed", "--rank", "--block"];
+
+    public static int Run(IEnumerable<string> args)
+    {
+        var cl = new CommandLine(args, ValueOptions, new HashSet<string>());
+        var dataFolder = cl.Text("--data") ?? DataLocation.DefaultMnistFolder;
+        var outFolder = Path.GetFullPath(cl.Text("--out") ?? Path.Combine("artifacts", "bench"));
+        int epochs = cl.Int("--epochs", min: 1) ?? new BlockSparseTrainer.Options().Epochs;
+        int seed = cl.Int("--seed", min: 0) ?? 0;
+        int rank = cl.Int("--rank", min: 1) ?? FixedRank;
+        var blocks = ParseBlocks(cl.Text("--block") ?? FixedBlocks);
+
+        if (!Directory.Exists(dataFolder) && cl.Text("--data") is null)
+            throw new UsageException($"No --data given and the MNIST cache '{dataFolder}' does not exist: run build/setup.sh first.");
+        IdxDataset.CheckFolder(dataFolder);
+        var trainRows = IdxDataset.Load(dataFolder, train: true, cl.Int("--train-rows", min: 1));
+        var testRows = IdxDataset.Load(dataFolder, train: false, cl.Int("--test-rows", min: 1));
+        if (trainRows.Count == 0 || testRows.Count == 0)
+            throw new UsageException($"The {(trainRows.Count == 0 ? "training" : "test")} files in '{dataFolder}' hold no images.");
+        Directory.CreateDirectory(outFolder);
+        Console.WriteLine($"Benchmark on {trainRows.Count} training and {testRows.Count} test rows, {epochs} epochs, seed {seed}; {Machine()}");
+
+        var bench = new BenchRunner(trainRows, testRows, epochs, seed, outFolder);
+        var dense = bench.Run("Dense", "dense", o => o.Method = BlockSparseMethod.Dense);
+        var fixedShape = bench.Run($"Kronecker {string.Join(",", blocks.Select(b => b?.ToString() ?? "auto"))} r{rank}", "kronecker", o =>
+        {
+            o.Rank = rank;
+            o.LayerBlockShapes = blocks;
+        });
+        var search = bench.Run($"Kronecker λ2 search r{new BlockSparseTrainer.Options().Rank}", "kronecker-search", o => o.SearchBlockShapes = true);
+        // The paper's comparison: group lasso pruned to the same block sparsity, on the same blocks.
+        var groupLasso = bench.Run("GroupLasso", "grouplasso", o =>
+        {
+            o.Method = BlockSparseMethod.GroupLasso;
+            o.Rank = rank;
+            o.LayerBlockShapes = blocks;
+            o.TargetBlockSparsity = fixedShape.BlockSparsity;
+        });
+        var results = new[] { dense, groupLasso, fixedShape, search };
+
+        Console.WriteLine();
+        Console.Write(Table(results));
+        var jsonPath = Path.Combine(outFolder, "bench.json");
+        OutputFile.Write(jsonPath, temporary => File.WriteAllText(temporary, JsonSerializer.Serialize(results, JsonOptions)));
+        var chartPath = Path.Combine(outFolder, "bench.png");
+        OutputFile.Write(chartPath, temporary => BenchChart.Write(results, temporary));
+        Console.WriteLine($"Wrote {jsonPath} and {chartPath}");
+        return 0;
+    }
+
+    public static string Table(IReadOnlyList<BenchResult> results)
+    {
+        var dense = results[0];
+        var text = new StringBuilder();
+        text.AppendLine("| method | test accuracy | block sparsity | trainable params | training FLOPs (run) | s / epoch | peak memory | model zip | Transform rows/s | PredictionEngine rows/s |");
+        text.AppendLine("|---|---|---|---|---|---|---|---|---|---|");
+        foreach (var r in results)
+        {
+            text.AppendLine(string.Create(CultureInfo.InvariantCulture,
+                $"| {r.Method} | {r.TestAccuracy:P2} | {r.BlockSparsity:P1} | {r.TrainableParameters:N0} ({Ratio(r.TrainableParameters, dense.TrainableParameters)}) "
+                + $"| {r.TrainingFlops / 1e9:F1} G ({Ratio(r.TrainingFlops, dense.TrainingFlops)}) | {r.SecondsPerEpoch:F2} ({r.SecondsPerEpoch / dense.SecondsPerEpoch:F2}×) "
+                + $"| {r.PeakWorkingSetBytes / 1048576.0:F0} MiB | {r.ModelBytes:N0} B | {r.TransformRowsPerSecond:N0} | {r.PredictionEngineRowsPerSecond:N0} |"));
+        }
+        return text.ToString();
+    }
+
+    private static string Ratio(long part, long whole) => ((double)part / whole).ToString("P1", CultureInfo.InvariantCulture);
+
+    private static BlockShape?[] ParseBlocks(string text)
+    {
+        try
+        {
+            return text.Split(',', StringSplitOptions.TrimEntries)
+                .Select(s => s.Equals("auto", StringComparison.OrdinalIgnoreCase) ? (BlockShape?)null : BlockShape.Parse(s)).ToArray();
+        }
+        catch (FormatException e)
+        {
+            throw new UsageException($"--block: {e.Message}");
+        }
+    }
+
+    private static string Machine()
+    {
+        var memory = GC.GetGCMemoryInfo().TotalAvailableMemoryBytes / (1024.0 * 1024 * 1024);
+        return string.Create(CultureInfo.InvariantCulture,
+            $"{Environment.ProcessorCount} cores, {memory:F0} GiB, {RuntimeInformation.OSDescription}, {RuntimeInformation.ProcessArchitecture}");
+    }
+
+    private static readonly JsonSerializerOptions JsonOptions = new() { WriteIndented = true, PropertyNamingPolicy = JsonNamingPolicy.CamelCase };
+
+    /// <summary>Trains, evaluates, saves and times one method; everything but the options is shared.</summary>
+    private sealed class BenchRunner(IReadOnlyList<IdxImage> trainRows, IReadOnlyList<IdxImage> testRows, int epochs, int seed, string outFolder)
+    {
+        public BenchResult Run(string name, string fileName, Action<BlockSparseTrainer.Options> configure)
+        {
+            Console.WriteLine();
+            Console.WriteLine($"== {name}");
+            var memory = new PeakMemory();
+            var mlContext = new MLContext(seed);
+            mlContext.ComponentCatalog.RegisterAssembly(typeof(ArgMaxMapping).Assembly);
+            var options = new BlockSparseTrainer.Options
+            {
+                FeatureColumnName = nameof(IdxImage.Pixels),
+                Epochs = epochs,
+                Seed = seed,
+                Progress = new ConsoleProgress(),
+            };
+            configure(options);
+            var train = IdxDataset.ToDataView(mlContext, trainRows);
+            var chain = mlContext.Transforms.Conversion.MapValueToKey("Label")
+                .Append(mlContext.MulticlassClassification.Trainers.BlockSparse(options)).Fit(train);
+            using var model = chain.LastTransformer;
+            var metrics = mlContext.MulticlassClassification.Evaluate(chain.Transform(IdxDataset.ToDataView(mlContext, testRows)));
+            var modelPath = Path.Combine(outFolder, fileName + ".zip");
+            long modelBytes = OutputFile.Write(modelPath, temporary => mlContext.Model.Save(chain, train.Schema, temporary));
+            long peak = PeakMemory.Read();
+            var (transformRate, engineRate) = InferenceThroughput.Measure(mlContext, modelPath, testRows);
+
+            var report = model.Report;
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"test accuracy {metrics.MicroAccuracy:P2}{(memory.PerStretch ? "" : " (peak memory: whole process)")}"));
+            Console.Write(report.ToTable());
+            return new BenchResult
+            {
+                Method = name,
+                TestAccuracy = metrics.MicroAccuracy,
+                BlockSparsity = report.BlockSparsity,
+                TrainableParameters = report.TrainableParameters,
+                DenseParameters = report.DenseParameters,
+                TrainingFlops = model.History.Sum(h => h.TrainingFlops),
+                DenseTrainingFlops = report.DenseTrainingFlopsPerExample * trainRows.Count * model.History.Count,
+                SecondsPerEpoch = model.History.Average(h => h.Seconds),
+                PeakWorkingSetBytes = peak,
+                ModelBytes = modelBytes,
+                TransformRowsPerSecond = transformRate,
+                PredictionEngineRowsPerSecond = engineRate,
+                ChosenBlockShapes = report.ChosenBlockShapes,
+                Epochs = model.History.Count,
+                TrainRows = trainRows.Count,
+                TestRows = testRows.Count,
+            };
+        }
+    }
+}

@@ -1,0 +1,46 @@
+using System.Text.Json;
+using Xunit;
+
+namespace Microsoft.ML.BlockSparse.Tests;
+
+/// <summary>The <c>bench</c> command end to end on a tiny slice, one epoch.</summary>
+public class SampleBenchCommandTests(MnistSlice mnist) : IClassFixture<MnistSlice>, IDisposable
+{
+    private readonly TempFolder temp = new();
+
+    public void Dispose() => temp.Dispose();
+
+    [Fact]
+    public void BenchRunsEveryMethodAndWritesTableJsonAndChart()
+    {
+        var output = SampleApp.Run("bench", "--data", mnist.Folder, "--train-rows", "1000", "--test-rows", "300",
+            "--epochs", "1", "--out", temp.Path);
+
+        Assert.Contains("| method | test accuracy | block sparsity | trainable params | training FLOPs (run) |", output);
+        using var json = JsonDocument.Parse(File.ReadAllText(Path.Combine(temp.Path, "bench.json")));
+        var methods = json.RootElement.EnumerateArray().ToList();
+        Assert.Equal(["Dense", "GroupLasso", "Kronecker 3x112,2x60,auto r2", "Kronecker λ2 search r4"], methods.Select(m => m.GetProperty("method").GetString()));
+        string[] fields =
+        [
+            "testAccuracy", "blockSparsity", "trainableParameters", "trainingFlops", "secondsPerEpoch", "peakWorkingSetBytes",
+            "modelBytes", "transformRowsPerSecond", "predictionEngineRowsPerSecond", "chosenBlockShapes",
+        ];
+        foreach (var method in methods)
+        {
+            foreach (var field in fields)
+                Assert.True(method.TryGetProperty(field, out _), $"{method.GetProperty("method")} lacks '{field}'");
+            Assert.True(method.GetProperty("transformRowsPerSecond").GetDouble() > 0);
+            Assert.True(method.GetProperty("peakWorkingSetBytes").GetInt64() > 0);
+        }
+
+        long denseFlops = methods[0].GetProperty("trainingFlops").GetInt64();
+        Assert.Equal(denseFlops, methods[1].GetProperty("trainingFlops").GetInt64());   // group lasso trains the dense layers
+        Assert.True(methods[2].GetProperty("trainingFlops").GetInt64() < denseFlops / 10);
+        // GroupLasso is pruned to the fixed Kronecker run's block sparsity.
+        Assert.Equal(methods[2].GetProperty("blockSparsity").GetDouble(), methods[1].GetProperty("blockSparsity").GetDouble(), 2);
+
+        var png = File.ReadAllBytes(Path.Combine(temp.Path, "bench.png"));
+        Assert.Equal(new byte[] { 0x89, (byte)'P', (byte)'N', (byte)'G' }, png.Take(4));
+        Assert.True(File.Exists(Path.Combine(temp.Path, "kronecker.zip")));
+    }
+}
