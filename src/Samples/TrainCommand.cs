@@ -3,6 +3,7 @@ using System.Globalization;
 using Microsoft.ML;
 using Microsoft.ML.BlockSparse;
 using Microsoft.ML.BlockSparse.Data;
+using Microsoft.ML.Data;
 
 namespace Samples;
 
@@ -16,19 +17,30 @@ internal static class TrainCommand
         train [--data DIR] [--epochs N] [--rank R] [--block MxN[,MxN...]] [--hidden 300,100] [--seed S]
               [--l1 X] [--l1-increment X] [--lr X] [--lr-schedule cosine|constant] [--batch N] [--device auto|cpu|cuda]
               [--train-rows N] [--test-rows N] [--model FILE.zip] [--report FILE.json]
+              [--validation-fraction X] [--patience N] [--checkpoint DIR [--resume]]
           --data    folder with train/t10k images and labels in IDX format (optionally .gz);
                     default: the MNIST cache of build/setup.sh ($BLOCKSPARSE_DATA or ~/.cache/blocksparse/mnist)
           --block   one shape for every layer, or one per layer (hidden layers, then output); default: chosen per layer
           --l1      λ1 at the start (weight of the L1 penalty on block gates; more gives more zero blocks)
           --model   where to save the model (default artifacts/mnist-blocksparse.zip); an existing file (model or report) is replaced, and the output says so
+          --validation-fraction  hold out this fraction of the training rows and print their accuracy after every epoch
+          --patience  stop after N epochs without a better validation accuracy and keep the best epoch (needs --validation-fraction)
+          --checkpoint  write a checkpoint to DIR after every epoch (the last two are kept); Ctrl+C stops at the next batch
+          --resume  continue from the newest checkpoint in the --checkpoint DIR, with the same options
         """;
 
     private static readonly HashSet<string> ValueOptions =
-        ["--data", "--epochs", "--rank", "--block", "--hidden", "--seed", "--device", "--l1", "--l1-increment", "--lr", "--lr-schedule", "--batch", "--train-rows", "--test-rows", "--model", "--report"];
+        ["--data", "--epochs", "--rank", "--block", "--hidden", "--seed", "--device", "--l1", "--l1-increment", "--lr", "--lr-schedule", "--batch",
+         "--train-rows", "--test-rows", "--model", "--report", "--validation-fraction", "--patience", "--checkpoint"];
+
+    private static readonly HashSet<string> Flags = ["--resume"];
+
+    /// <summary>Exit code after Ctrl+C, as shells report a process ended by SIGINT (128 + 2).</summary>
+    public const int CancelledExitCode = 130;
 
     public static int Run(IEnumerable<string> args)
     {
-        var cl = new CommandLine(args, ValueOptions, new HashSet<string>());
+        var cl = new CommandLine(args, ValueOptions, Flags);
         var dataFolder = cl.Text("--data") ?? DataLocation.DefaultMnistFolder;
         var modelPath = Path.GetFullPath(cl.Text("--model") ?? Path.Combine("artifacts", "mnist-blocksparse.zip"));
         var reportPath = cl.Text("--report") is { } r ? Path.GetFullPath(r) : null;
@@ -53,10 +65,28 @@ internal static class TrainCommand
         var pipeline = mlContext.Transforms.Conversion.MapValueToKey("Label")
             .Append(mlContext.MulticlassClassification.Trainers.BlockSparse(options));
 
+        if (options.ResumeFrom is not null)
+            Console.WriteLine($"Resuming from the newest checkpoint in {options.ResumeFrom}");
         var clock = Stopwatch.StartNew();
-        var chain = pipeline.Fit(train);
+        TransformerChain<BlockSparseModel> chain;
+        using (var cancellation = new CtrlC())
+        {
+            options.CancellationToken = cancellation.Token;
+            try
+            {
+                chain = pipeline.Fit(train);
+            }
+            catch (OperationCanceledException) when (cancellation.Token.IsCancellationRequested)
+            {
+                Console.Error.WriteLine(options.CheckpointDirectory is { } directory
+                    ? $"Training cancelled. The checkpoints of the finished epochs are in {directory}; run the same command with --resume to continue."
+                    : "Training cancelled; nothing was saved (with --checkpoint DIR the finished epochs are kept and --resume continues them).");
+                return CancelledExitCode;
+            }
+        }
         using var model = chain.LastTransformer;
-        Console.WriteLine($"Trained in {clock.Elapsed.TotalSeconds:F1} s");
+        Console.WriteLine($"Trained in {clock.Elapsed.TotalSeconds:F1} s"
+            + (model.KeptEpoch != model.History[^1].Epoch ? $"; kept the weights of epoch {model.KeptEpoch} (best validation accuracy)" : ""));
 
         var metrics = mlContext.MulticlassClassification.Evaluate(chain.Transform(test));
         Console.WriteLine();
@@ -102,6 +132,11 @@ internal static class TrainCommand
         if (cl.Double("--l1-increment", min: 0) is { } l1Increment) options.L1Increment = l1Increment;
         if (cl.Double("--lr", min: double.Epsilon) is { } lr) options.LearningRate = lr;
         if (cl.Int("--batch", min: 1) is { } batch) options.BatchSize = batch;
+        if (cl.Double("--validation-fraction", min: 0) is { } fraction) options.ValidationFraction = fraction;
+        if (cl.Int("--patience", min: 0) is { } patience) options.EarlyStoppingPatience = patience;
+        if (cl.Text("--checkpoint") is { } checkpoints) options.CheckpointDirectory = Path.GetFullPath(checkpoints);
+        if (cl.Has("--resume"))
+            options.ResumeFrom = options.CheckpointDirectory ?? throw new UsageException("--resume continues from the --checkpoint DIR; give --checkpoint too.");
         if (cl.Text("--block") is { } block)
         {
             try
@@ -137,6 +172,34 @@ internal static class TrainCommand
             };
         }
         return options;
+    }
+
+    /// <summary>
+    /// The first Ctrl+C (SIGINT) cancels training at the next batch, so the finished epochs' checkpoints
+    /// stay usable; a second one ends the process at once, as usual.
+    /// </summary>
+    private sealed class CtrlC : IDisposable
+    {
+        private readonly CancellationTokenSource source = new();
+
+        public CtrlC() => Console.CancelKeyPress += OnCancelKeyPress;
+
+        public CancellationToken Token => source.Token;
+
+        private void OnCancelKeyPress(object? sender, ConsoleCancelEventArgs e)
+        {
+            if (source.IsCancellationRequested)
+                return;
+            e.Cancel = true;
+            Console.Error.WriteLine("Cancelling at the next batch (Ctrl+C again to quit at once)...");
+            source.Cancel();
+        }
+
+        public void Dispose()
+        {
+            Console.CancelKeyPress -= OnCancelKeyPress;
+            source.Dispose();
+        }
     }
 
     /// <summary>Prints each epoch as it ends (synchronously, unlike System.Progress).</summary>

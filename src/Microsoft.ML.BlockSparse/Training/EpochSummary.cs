@@ -23,6 +23,12 @@ public sealed record EpochSummary
     /// <summary>Accuracy on the training batches as they were seen (before each step).</summary>
     public double TrainAccuracy { get; init; }
 
+    /// <summary>
+    /// Accuracy on the validation rows (<see cref="BlockSparseTrainer.Options.ValidationFraction"/> or
+    /// <see cref="BlockSparseTrainer.Options.ValidationSet"/>) at the end of the epoch; null without validation.
+    /// </summary>
+    public double? ValidationAccuracy { get; init; }
+
     /// <summary>Fraction of all blocks that are exactly zero at the end of the epoch.</summary>
     public double BlockSparsity { get; init; }
 
@@ -31,5 +37,5 @@ public sealed record EpochSummary
 
     /// <summary>One line for a log.</summary>
     public override string ToString() => string.Create(CultureInfo.InvariantCulture,
-        $"epoch {Epoch,3}/{Epochs}  loss {Loss:F4}  penalty {Penalty:F4}  λ1 {Lambda1:G3}  train acc {TrainAccuracy:P2}  zero blocks {BlockSparsity:P1}  {Seconds:F1}s");
+        $"epoch {Epoch,3}/{Epochs}  loss {Loss:F4}  penalty {Penalty:F4}  λ1 {Lambda1:G3}  train acc {TrainAccuracy:P2}{(ValidationAccuracy is { } v ? "  val acc " + v.ToString("P2", CultureInfo.InvariantCulture) : "")}  zero blocks {BlockSparsity:P1}  {Seconds:F1}s");
 }

@@ -16,19 +16,20 @@ internal static class NetworkTrainer
     /// <paramref name="labels"/> their class indices <c>[N]</c> (int64), both already on the training device.
     /// </summary>
     public static IReadOnlyList<EpochSummary> Train(BlockSparseNetwork network, Tensor features, Tensor labels,
-        TrainingSettings settings, Action<EpochSummary> onEpoch)
+        TrainingSettings settings, Action<EpochSummary> onEpoch, RunControl? control = null)
     {
         long rows = features.shape[0];
         var device = features.device;
         var factored = network.FactoredLayers.ToList();
         using var optimizer = new ProximalAdam(network.parameters(), factored.Select(l => l.Gate));
         using var shuffler = new Generator(settings.Seed + 1);
-        var history = new List<EpochSummary>();
         long stepsPerEpoch = (rows + settings.BatchSize - 1) / settings.BatchSize;
-        long totalSteps = stepsPerEpoch * settings.Epochs, step = 0;
+        // Resume, cancellation, divergence, validation, early stopping and checkpoints live there.
+        using var run = new TrainingRun(network, optimizer, shuffler, device, settings, stepsPerEpoch, control ?? RunControl.None);
+        long totalSteps = stepsPerEpoch * settings.Epochs, step = run.FirstStep;
         network.train();
 
-        for (int epoch = 0; epoch < settings.Epochs; epoch++)
+        for (int epoch = run.FirstEpoch; epoch < settings.Epochs && !run.Stopped; epoch++)
         {
             var clock = Stopwatch.StartNew();
             double lambda1 = settings.Lambda1.At(epoch);
@@ -40,6 +41,7 @@ internal static class NetworkTrainer
             {
                 for (long start = 0; start < rows; start += settings.BatchSize)
                 {
+                    run.BeforeBatch();
                     using var scope = NewDisposeScope();
                     long size = Math.Min(settings.BatchSize, rows - start);
                     var index = order.narrow(0, start, size);
@@ -48,6 +50,7 @@ internal static class NetworkTrainer
 
                     var logits = network.call(x);
                     var loss = nn.functional.cross_entropy(logits, y);
+                    run.CheckLoss(loss, epoch, start / settings.BatchSize);
                     optimizer.ZeroGrad();
                     loss.backward();
                     optimizer.Step(settings.Schedule.At(settings.LearningRate, step++, totalSteps), lambda1);
@@ -79,11 +82,11 @@ internal static class NetworkTrainer
                 BlockSparsity = network.Report().BlockSparsity,
                 Seconds = clock.Elapsed.TotalSeconds,
             };
-            history.Add(summary);
-            onEpoch(summary);
+            onEpoch(run.EndEpoch(summary, epoch, step));
         }
+        run.Finish();
         network.eval();
-        return history;
+        return run.History;
     }
 
     private static double GateL1(BlockSparseNetwork network)

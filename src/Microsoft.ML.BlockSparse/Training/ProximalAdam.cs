@@ -50,6 +50,17 @@ internal sealed class ProximalAdam : IDisposable
         }
     }
 
+    /// <summary>Steps taken so far (the bias correction depends on it); checkpoints save and restore it.</summary>
+    public long StepCount
+    {
+        get => steps;
+        set => steps = value;
+    }
+
+    /// <summary>Each parameter's first and second moment, for checkpoints (restored in place).</summary>
+    public IEnumerable<(Parameter Parameter, Tensor Mean, Tensor Variance)> Moments
+        => slots.Select(s => (s.Parameter, s.Mean, s.Variance));
+
     public void ZeroGrad()
     {
         foreach (var slot in slots)
