@@ -19,13 +19,17 @@ internal sealed class DivergenceGuard : IDisposable
 {
     private readonly double learningRate;
     private readonly long batchesPerEpoch;
-    private readonly Tensor? firstBadBatch;  // GPU only: 0-based batch index, -1 while all are finite
+    private readonly Tensor? firstBadBatch;  // deferred checks only: 0-based batch index, -1 while all are finite
 
-    public DivergenceGuard(Device device, double learningRate, long batchesPerEpoch)
+    /// <param name="device">The training device.</param>
+    /// <param name="learningRate">For the message.</param>
+    /// <param name="batchesPerEpoch">For the message.</param>
+    /// <param name="checkEveryBatch">Read every loss at once; by default only on the CPU, where reading costs nothing.</param>
+    public DivergenceGuard(Device device, double learningRate, long batchesPerEpoch, bool? checkEveryBatch = null)
     {
         this.learningRate = learningRate;
         this.batchesPerEpoch = batchesPerEpoch;
-        if (device.type != DeviceType.CPU)
+        if (!(checkEveryBatch ?? device.type == DeviceType.CPU))
             firstBadBatch = full(1, -1L, dtype: ScalarType.Int64, device: device);
     }
 
