@@ -78,9 +78,7 @@ internal static class TrainCommand
             }
             catch (OperationCanceledException) when (cancellation.Token.IsCancellationRequested)
             {
-                Console.Error.WriteLine(options.CheckpointDirectory is { } directory
-                    ? $"Training cancelled. The checkpoints of the finished epochs are in {directory}; run the same command with --resume to continue."
-                    : "Training cancelled; nothing was saved (with --checkpoint DIR the finished epochs are kept and --resume continues them).");
+                Console.Error.WriteLine(CancelledMessage(options.CheckpointDirectory));
                 return CancelledExitCode;
             }
         }
@@ -172,6 +170,18 @@ internal static class TrainCommand
             };
         }
         return options;
+    }
+
+    private static string CancelledMessage(string? checkpointDirectory)
+    {
+        if (checkpointDirectory is null)
+            return "Training cancelled; nothing was saved (with --checkpoint DIR the finished epochs are kept and --resume continues them).";
+        var newest = Directory.Exists(checkpointDirectory)
+            ? Directory.GetFiles(checkpointDirectory, "epoch-*.bscheckpoint").Select(Path.GetFileName).Order(StringComparer.Ordinal).LastOrDefault()
+            : null;
+        return newest is null
+            ? "Training cancelled before the first epoch finished; no checkpoint was written."
+            : $"Training cancelled. The last checkpoint is {newest} in {checkpointDirectory}; run the same command with --resume to continue.";
     }
 
     /// <summary>

@@ -69,7 +69,7 @@ public class CheckpointTests(MnistSlice mnist) : IClassFixture<MnistSlice>, IDis
         Assert.Equal(["epoch-0001.bscheckpoint", "epoch-0002.bscheckpoint"], Directory.GetFiles(split).Select(Path.GetFileName).Order());
 
         var reported = new List<EpochSummary>();
-        var resume = Options(split, resumeFrom: split);
+        var resume = Options(split + Path.DirectorySeparatorChar, resumeFrom: split);
         resume.Progress = new OnEpoch(reported.Add);
         using var resumed = Fit(resume);
 

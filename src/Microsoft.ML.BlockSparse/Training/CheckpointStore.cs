@@ -14,7 +14,8 @@ internal sealed partial class CheckpointStore
 
     public CheckpointStore(string directory)
     {
-        Directory = Path.GetFullPath(directory);
+        // Without a trailing separator, so "ck/" and "ck" are the same directory when a resume is matched to it.
+        Directory = Path.TrimEndingDirectorySeparator(Path.GetFullPath(directory));
     }
 
     public string Directory { get; }
