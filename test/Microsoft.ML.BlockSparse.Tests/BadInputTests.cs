@@ -162,6 +162,10 @@ public class BadInputTests : IDisposable
         var longer = keys.Transform(ml.Data.LoadFromEnumerable(Enumerable.Range(0, 6).Select(i => new WideRow { Label = (i % 2).ToString() })));
         var length = Assert.Throws<ArgumentOutOfRangeException>(() => Trainer(o => o.ValidationSet = longer).Fit(keys.Transform(Data())));
         Assert.Contains("ValidationSet has 5 values in feature column 'Features'; the training data has 4", length.Message);
+
+        var empty = keys.Transform(ml.Data.FilterRowsByColumn(Data(), nameof(Row.FloatLabel), lowerBound: 5, upperBound: 6));
+        var none = Assert.Throws<InvalidOperationException>(() => Trainer(o => o.ValidationSet = empty).Fit(keys.Transform(Data())));
+        Assert.Contains("BlockSparseTrainer.Options.ValidationSet is empty: it has no rows", none.Message);
     }
 
     [Fact]

@@ -92,7 +92,7 @@ internal sealed class TrainingData : IDisposable
         if (LabelKeys.Values(trainLabel) is { } expected && LabelKeys.Values(label) is { } actual && LabelKeys.FirstDifference(expected, actual) is { } difference)
             throw new ArgumentOutOfRangeException(nameof(options.ValidationSet),
                 $"{Option}'s label keys are not the training data's ({difference}). Map both with the same fitted MapValueToKey transformer.");
-        return TrainingSet.Read(set, label, features, setLength, options.CancellationToken);
+        return TrainingSet.Read(set, label, features, setLength, options.CancellationToken, Option);
     }
 
     // Which rows are held out depends on the seed alone; both parts keep the rows' original order.

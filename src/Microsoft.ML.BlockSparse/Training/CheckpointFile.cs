@@ -47,7 +47,8 @@ internal static class CheckpointFile
             writer.Write(checkpoint.Tensors.Count);
             foreach (var (name, tensor) in checkpoint.Tensors.OrderBy(t => t.Key, StringComparer.Ordinal))
             {
-                using var cpu = tensor.detach().cpu().contiguous();
+                using var scope = NewDisposeScope();
+                var cpu = tensor.detach().cpu().contiguous();
                 WriteBlock(writer, Encoding.UTF8.GetBytes(name));
                 writer.Write((int)cpu.dtype);
                 writer.Write(cpu.shape.Length);

@@ -60,6 +60,7 @@ internal sealed class DivergenceGuard : IDisposable
         using var _ = no_grad();
         foreach (var (name, value) in ModuleState.Entries(network))
         {
+            using var scope = NewDisposeScope();
             if (value.is_floating_point() && !value.isfinite().all().item<bool>())
                 throw Diverged(epoch, null, $"'{name}' became NaN or infinite after the epoch's last step");
         }

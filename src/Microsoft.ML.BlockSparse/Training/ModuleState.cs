@@ -19,10 +19,13 @@ internal static class ModuleState
     public static Dictionary<string, Tensor> Copy(nn.Module module, Device? device = null)
     {
         using var _ = no_grad();
-        return Entries(module).ToDictionary(
-            e => e.Name,
-            e => device is null ? e.Value.detach().clone() : e.Value.detach().to(device, copy: true),
-            StringComparer.Ordinal);
+        return Entries(module).ToDictionary(e => e.Name, e => CopyOf(e.Value, device), StringComparer.Ordinal);
+    }
+
+    private static Tensor CopyOf(Tensor value, Device? device)
+    {
+        using var detached = value.detach();
+        return device is null ? detached.clone() : detached.to(device, copy: true);
     }
 
     /// <summary>
