@@ -28,9 +28,9 @@ internal static class PredictCommand
         var dataFolder = cl.Text("--data") ?? DataLocation.DefaultMnistFolder;
 
         var mlContext = new MLContext();
-        // Saved models name the arg-max step by contract; ML.NET finds it in registered assemblies.
-        mlContext.ComponentCatalog.RegisterAssembly(typeof(ArgMaxMapping).Assembly);
-        var model = mlContext.Model.Load(modelPath, out _);
+        // Registers the arg-max step (saved models name it by contract) and turns a truncated or
+        // foreign file into an error that says so.
+        var model = BlockSparseModelFile.Load(mlContext, modelPath, out _);
 
         var rows = IdxDataset.Load(dataFolder, train: false, cl.Int("--rows", min: 1));
         var scored = model.Transform(IdxDataset.ToDataView(mlContext, rows));

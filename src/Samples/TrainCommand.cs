@@ -3,6 +3,7 @@ using System.Globalization;
 using Microsoft.ML;
 using Microsoft.ML.BlockSparse;
 using Microsoft.ML.BlockSparse.Data;
+using Microsoft.ML.Data;
 
 namespace Samples;
 
@@ -17,7 +18,7 @@ internal static class TrainCommand
               [--l1 X] [--l1-increment X] [--lr X] [--lr-schedule cosine|constant] [--batch N] [--device auto|cpu|cuda]
               [--train-rows N] [--test-rows N] [--model FILE.zip] [--report FILE.json]
               [--method kronecker|dense|grouplasso] [--search] [--candidates MxN/MxN[,...]] [--l2 X] [--l2-increment X]
-              [--group-lasso X] [--target-sparsity F]
+              [--group-lasso X] [--target-sparsity F] [--validation-fraction X] [--patience N] [--checkpoint DIR [--resume]]
           --data    folder with train/t10k images and labels in IDX format (optionally .gz);
                     default: the MNIST cache of build/setup.sh ($BLOCKSPARSE_DATA or ~/.cache/blocksparse/mnist)
           --block   one shape for every layer, or one per layer (hidden layers, then output; 'auto' chooses that layer's); default: chosen per layer
@@ -28,15 +29,25 @@ internal static class TrainCommand
           --l2      λ2 at the start (group penalty over candidate block shapes)
           --group-lasso  λ of the grouplasso baseline; --target-sparsity prunes its smallest blocks to that fraction
           --model   where to save the model (default artifacts/mnist-blocksparse.zip); an existing file (model or report) is replaced, and the output says so
+          --validation-fraction  hold out this fraction of the training rows and print their accuracy after every epoch
+          --patience  stop after N epochs without a better validation accuracy and keep the best epoch (needs --validation-fraction)
+          --checkpoint  write a checkpoint to DIR after every epoch (the last two are kept); Ctrl+C stops at the next batch
+          --resume  continue from the newest checkpoint in the --checkpoint DIR, with the same options
         """;
 
     private static readonly HashSet<string> ValueOptions =
-        ["--data", "--epochs", "--rank", "--block", "--hidden", "--seed", "--device", "--l1", "--l1-increment", "--lr", "--lr-schedule", "--batch", "--train-rows", "--test-rows", "--model", "--report",
+        ["--data", "--epochs", "--rank", "--block", "--hidden", "--seed", "--device", "--l1", "--l1-increment", "--lr", "--lr-schedule", "--batch",
+         "--train-rows", "--test-rows", "--model", "--report", "--validation-fraction", "--patience", "--checkpoint",
          "--method", "--candidates", "--l2", "--l2-increment", "--group-lasso", "--target-sparsity"];
+
+    private static readonly HashSet<string> Flags = ["--resume", "--search"];
+
+    /// <summary>Exit code after Ctrl+C, as shells report a process ended by SIGINT (128 + 2).</summary>
+    public const int CancelledExitCode = 130;
 
     public static int Run(IEnumerable<string> args)
     {
-        var cl = new CommandLine(args, ValueOptions, new HashSet<string> { "--search" });
+        var cl = new CommandLine(args, ValueOptions, Flags);
         var dataFolder = cl.Text("--data") ?? DataLocation.DefaultMnistFolder;
         var modelPath = Path.GetFullPath(cl.Text("--model") ?? Path.Combine("artifacts", "mnist-blocksparse.zip"));
         var reportPath = cl.Text("--report") is { } r ? Path.GetFullPath(r) : null;
@@ -61,10 +72,26 @@ internal static class TrainCommand
         var pipeline = mlContext.Transforms.Conversion.MapValueToKey("Label")
             .Append(mlContext.MulticlassClassification.Trainers.BlockSparse(options));
 
+        if (options.ResumeFrom is not null)
+            Console.WriteLine($"Resuming from the newest checkpoint in {options.ResumeFrom}");
         var clock = Stopwatch.StartNew();
-        var chain = pipeline.Fit(train);
+        TransformerChain<BlockSparseModel> chain;
+        using (var cancellation = new CtrlC())
+        {
+            options.CancellationToken = cancellation.Token;
+            try
+            {
+                chain = pipeline.Fit(train);
+            }
+            catch (OperationCanceledException) when (cancellation.Token.IsCancellationRequested)
+            {
+                Console.Error.WriteLine(CancelledMessage(options.CheckpointDirectory));
+                return CancelledExitCode;
+            }
+        }
         using var model = chain.LastTransformer;
-        Console.WriteLine($"Trained in {clock.Elapsed.TotalSeconds:F1} s");
+        Console.WriteLine($"Trained in {clock.Elapsed.TotalSeconds:F1} s"
+            + (model.KeptEpoch != model.History[^1].Epoch ? $"; kept the weights of epoch {model.KeptEpoch} (best validation accuracy)" : ""));
 
         var metrics = mlContext.MulticlassClassification.Evaluate(chain.Transform(test));
         Console.WriteLine();
@@ -110,6 +137,11 @@ internal static class TrainCommand
         if (cl.Double("--l1-increment", min: 0) is { } l1Increment) options.L1Increment = l1Increment;
         if (cl.Double("--lr", min: double.Epsilon) is { } lr) options.LearningRate = lr;
         if (cl.Int("--batch", min: 1) is { } batch) options.BatchSize = batch;
+        if (cl.Double("--validation-fraction", min: 0) is { } fraction) options.ValidationFraction = fraction;
+        if (cl.Int("--patience", min: 0) is { } patience) options.EarlyStoppingPatience = patience;
+        if (cl.Text("--checkpoint") is { } checkpoints) options.CheckpointDirectory = Path.GetFullPath(checkpoints);
+        if (cl.Has("--resume"))
+            options.ResumeFrom = options.CheckpointDirectory ?? throw new UsageException("--resume continues from the --checkpoint DIR; give --checkpoint too.");
         if (cl.Text("--block") is { } block)
         {
             try
@@ -173,5 +205,45 @@ internal static class TrainCommand
             };
         }
         return options;
+    }
+
+    private static string CancelledMessage(string? checkpointDirectory)
+    {
+        if (checkpointDirectory is null)
+            return "Training cancelled; nothing was saved (with --checkpoint DIR the finished epochs are kept and --resume continues them).";
+        var newest = Directory.Exists(checkpointDirectory)
+            ? Directory.GetFiles(checkpointDirectory, "epoch-*.bscheckpoint").Select(Path.GetFileName).Order(StringComparer.Ordinal).LastOrDefault()
+            : null;
+        return newest is null
+            ? "Training cancelled before the first epoch finished; no checkpoint was written."
+            : $"Training cancelled. The last checkpoint is {newest} in {checkpointDirectory}; run the same command with --resume to continue.";
+    }
+
+    /// <summary>
+    /// The first Ctrl+C (SIGINT) cancels training at the next batch, so the finished epochs' checkpoints
+    /// stay usable; a second one ends the process at once, as usual.
+    /// </summary>
+    private sealed class CtrlC : IDisposable
+    {
+        private readonly CancellationTokenSource source = new();
+
+        public CtrlC() => Console.CancelKeyPress += OnCancelKeyPress;
+
+        public CancellationToken Token => source.Token;
+
+        private void OnCancelKeyPress(object? sender, ConsoleCancelEventArgs e)
+        {
+            if (source.IsCancellationRequested)
+                return;
+            e.Cancel = true;
+            Console.Error.WriteLine("Cancelling at the next batch (Ctrl+C again to quit at once)...");
+            source.Cancel();
+        }
+
+        public void Dispose()
+        {
+            Console.CancelKeyPress -= OnCancelKeyPress;
+            source.Dispose();
+        }
     }
 }

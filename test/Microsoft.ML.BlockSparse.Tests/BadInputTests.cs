@@ -22,6 +22,12 @@ public class BadInputTests : IDisposable
         public float Scalar { get; set; }
     }
 
+    private sealed class WideRow
+    {
+        public string Label { get; set; } = "";
+        [VectorType(5)] public float[] Features { get; set; } = new float[5];
+    }
+
     private IDataView Data(int rows = 20, float poison = 0, int poisonRow = -1)
         => ml.Data.LoadFromEnumerable(Enumerable.Range(0, rows).Select(i => new Row
         {
@@ -123,6 +129,43 @@ public class BadInputTests : IDisposable
     {
         var e = Assert.Throws<InvalidOperationException>(() => Trainer().Fit(Keyed(Data(poison: poison, poisonRow: 7))));
         Assert.Contains($"Row 7: feature column 'Features' holds {poison} at slot 1", e.Message);
+    }
+
+    [Fact]
+    public void LabelsOfASingleClassAreRejected()
+    {
+        // A key type of one value: refused from the schema.
+        var oneValue = ml.Data.FilterRowsByColumn(Data(), nameof(Row.FloatLabel), upperBound: 0.5);
+        var e = Assert.Throws<ArgumentOutOfRangeException>(() => Trainer().Fit(Keyed(oneValue)));
+        Assert.Contains("Label column 'Label' has 1 classes; multiclass classification needs at least 2", e.Message);
+
+        // A key type of two values, but every row of one: refused once the rows are read.
+        var oneClassPresent = ml.Data.FilterRowsByColumn(Keyed(Data()), nameof(Row.FloatLabel), lowerBound: 0.5);
+        var rows = Assert.Throws<InvalidOperationException>(() => Trainer().Fit(oneClassPresent));
+        Assert.Contains("All 10 training rows have the same label, class 1 ('1') of column 'Label'", rows.Message);
+        Assert.Contains("needs rows of at least 2 classes", rows.Message);
+    }
+
+    [Fact]
+    public void ValidationSetOfAnotherShapeIsRejected()
+    {
+        var keys = ml.Transforms.Conversion.MapValueToKey("Label").Fit(Data());
+        var wrongKeys = Keyed(ml.Data.LoadFromEnumerable(Enumerable.Range(0, 6).Select(i => new Row { Label = (i % 3).ToString() })));
+        var e = Assert.Throws<ArgumentOutOfRangeException>(() => Trainer(o => o.ValidationSet = wrongKeys).Fit(keys.Transform(Data())));
+        Assert.Equal("ValidationSet", e.ParamName);
+        Assert.Contains("ValidationSet's label column 'Label' is a key of 3 classes; the training data's has 2", e.Message);
+
+        var reordered = ml.Data.LoadFromEnumerable(Enumerable.Range(0, 6).Select(i => new Row { Label = ((i + 1) % 2).ToString() }));
+        var otherOrder = Assert.Throws<ArgumentOutOfRangeException>(() => Trainer(o => o.ValidationSet = Keyed(reordered)).Fit(keys.Transform(Data())));
+        Assert.Contains("ValidationSet's label keys are not the training data's (class 0 is '1' there and '0' in the training data)", otherOrder.Message);
+
+        var longer = keys.Transform(ml.Data.LoadFromEnumerable(Enumerable.Range(0, 6).Select(i => new WideRow { Label = (i % 2).ToString() })));
+        var length = Assert.Throws<ArgumentOutOfRangeException>(() => Trainer(o => o.ValidationSet = longer).Fit(keys.Transform(Data())));
+        Assert.Contains("ValidationSet has 5 values in feature column 'Features'; the training data has 4", length.Message);
+
+        var empty = keys.Transform(ml.Data.FilterRowsByColumn(Data(), nameof(Row.FloatLabel), lowerBound: 5, upperBound: 6));
+        var none = Assert.Throws<InvalidOperationException>(() => Trainer(o => o.ValidationSet = empty).Fit(keys.Transform(Data())));
+        Assert.Contains("BlockSparseTrainer.Options.ValidationSet is empty: it has no rows", none.Message);
     }
 
     [Fact]

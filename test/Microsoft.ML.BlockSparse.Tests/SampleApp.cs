@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Runtime.InteropServices;
 
 namespace Microsoft.ML.BlockSparse.Tests;
 
@@ -9,15 +10,11 @@ internal static class SampleApp
         ? output
         : throw new InvalidOperationException($"sample app failed:\n{RunWithExitCode(args).Output}");
 
-    public static (int ExitCode, string Output) RunWithExitCode(params string[] args)
+    public static (int ExitCode, string Output) RunWithExitCode(params string[] args) => RunWithExitCode(null, args);
+
+    public static (int ExitCode, string Output) RunWithExitCode(IReadOnlyDictionary<string, string>? environment, params string[] args)
     {
-        // The app is built beside the tests (project reference), with its own runtimeconfig.
-        var app = Path.Combine(AppContext.BaseDirectory, "BlockSparse.Samples.dll");
-        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
-        start.ArgumentList.Add(app);
-        foreach (var a in args)
-            start.ArgumentList.Add(a);
-        using var process = Process.Start(start)!;
+        using var process = Process.Start(StartInfo(args, environment))!;
         var stdout = process.StandardOutput.ReadToEndAsync();
         var stderr = process.StandardError.ReadToEndAsync();
         if (!process.WaitForExit(TimeSpan.FromMinutes(5)))
@@ -26,5 +23,54 @@ internal static class SampleApp
             throw new TimeoutException("sample app did not finish in 5 minutes");
         }
         return (process.ExitCode, stdout.Result + stderr.Result);
+    }
+
+    /// <summary>
+    /// Runs the app and sends it SIGINT, as Ctrl+C in a terminal does, as soon as a line of its
+    /// output contains <paramref name="marker"/>.
+    /// </summary>
+    public static (int ExitCode, string Output) RunAndInterrupt(string marker, IReadOnlyDictionary<string, string>? environment, params string[] args)
+    {
+        using var process = new Process { StartInfo = StartInfo(args, environment) };
+        var output = new System.Collections.Concurrent.ConcurrentQueue<string>();
+        int interrupted = 0;
+        void OnLine(object sender, DataReceivedEventArgs e)
+        {
+            if (e.Data is null)
+                return;
+            output.Enqueue(e.Data);
+            if (e.Data.Contains(marker, StringComparison.Ordinal) && Interlocked.Exchange(ref interrupted, 1) == 0)
+                Kill(process.Id, SigInt);
+        }
+        process.OutputDataReceived += OnLine;
+        process.ErrorDataReceived += OnLine;
+        process.Start();
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+        if (!process.WaitForExit(TimeSpan.FromMinutes(5)))
+        {
+            process.Kill(entireProcessTree: true);
+            throw new TimeoutException("sample app did not finish in 5 minutes");
+        }
+        process.WaitForExit();  // drains the asynchronous readers
+        return (process.ExitCode, string.Join("\n", output));
+    }
+
+    private const int SigInt = 2;
+
+    [DllImport("libc", EntryPoint = "kill", SetLastError = true)]
+    private static extern int Kill(int pid, int signal);
+
+    private static ProcessStartInfo StartInfo(string[] args, IReadOnlyDictionary<string, string>? environment)
+    {
+        // The app is built beside the tests (project reference), with its own runtimeconfig.
+        var app = Path.Combine(AppContext.BaseDirectory, "BlockSparse.Samples.dll");
+        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
+        start.ArgumentList.Add(app);
+        foreach (var a in args)
+            start.ArgumentList.Add(a);
+        foreach (var (name, value) in environment ?? new Dictionary<string, string>())
+            start.Environment[name] = value;
+        return start;
     }
 }

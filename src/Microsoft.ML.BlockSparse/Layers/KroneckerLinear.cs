@@ -98,7 +98,7 @@ internal sealed class KroneckerLinear : nn.Module<Tensor, Tensor>, IBlockSparseL
 
     /// <summary>
     /// Re-reads which candidates are live from the <c>candidateAlive</c> buffer, after its values were
-    /// loaded from a checkpoint or copied from another network.
+    /// restored (from a checkpoint, or the best epoch's copy, which may predate a retirement).
     /// </summary>
     public void SyncCandidatesFromBuffer()
     {
@@ -107,8 +107,15 @@ internal sealed class KroneckerLinear : nn.Module<Tensor, Tensor>, IBlockSparseL
         for (int c = 0; c < flags.Length; c++)
         {
             alive[c] = flags[c] != 0;
-            if (!alive[c])
+            if (alive[c])
+            {
+                foreach (var parameter in candidates[c].Group)
+                    parameter.requires_grad_(true);
+            }
+            else
+            {
                 candidates[c].Retire();
+            }
         }
     }
 

@@ -1,3 +1,4 @@
+using Microsoft.ML.BlockSparse.MLNet;
 using Microsoft.ML.BlockSparse.Reporting;
 using Microsoft.ML.Data;
 
@@ -19,16 +20,19 @@ public sealed class BlockSparseModel : ITransformer, IDisposable
 {
     private readonly ITransformer scoring;
     private readonly byte[] onnxModel;
+    private readonly ScoringInputCheck inputCheck;
 
     internal BlockSparseModel(ITransformer scoring, SparsityReport report, IReadOnlyList<EpochSummary> history,
-        byte[] onnxModel, int classCount, int featureLength)
+        byte[] onnxModel, ScoringInputCheck inputCheck, int keptEpoch)
     {
         this.scoring = scoring;
         this.onnxModel = onnxModel;
+        this.inputCheck = inputCheck;
         Report = report;
         History = history;
-        ClassCount = classCount;
-        FeatureLength = featureLength;
+        ClassCount = inputCheck.ClassCount;
+        FeatureLength = inputCheck.FeatureLength;
+        KeptEpoch = keptEpoch;
     }
 
     /// <summary>Block shapes, zero blocks, parameters and FLOPs of the trained network against dense.</summary>
@@ -36,6 +40,12 @@ public sealed class BlockSparseModel : ITransformer, IDisposable
 
     /// <summary>One summary per training epoch.</summary>
     public IReadOnlyList<EpochSummary> History { get; }
+
+    /// <summary>
+    /// The 1-based epoch whose weights the model holds: the last one trained, or with
+    /// <see cref="BlockSparseTrainer.Options.EarlyStoppingPatience"/> the one with the best validation accuracy.
+    /// </summary>
+    public int KeptEpoch { get; }
 
     /// <summary>Number of classes (length of <c>Score</c>).</summary>
     public int ClassCount { get; }
@@ -57,13 +67,33 @@ public sealed class BlockSparseModel : ITransformer, IDisposable
     public bool IsRowToRowMapper => scoring.IsRowToRowMapper;
 
     /// <inheritdoc />
-    public DataViewSchema GetOutputSchema(DataViewSchema inputSchema) => scoring.GetOutputSchema(inputSchema);
+    /// <exception cref="ArgumentOutOfRangeException">
+    /// The feature column is missing or of another length than in training, or the label column is a key
+    /// of other classes than in training (the evaluators would compare mismatched key indices).
+    /// </exception>
+    public DataViewSchema GetOutputSchema(DataViewSchema inputSchema)
+    {
+        ArgumentNullException.ThrowIfNull(inputSchema);
+        inputCheck.Check(inputSchema);
+        return scoring.GetOutputSchema(inputSchema);
+    }
 
     /// <inheritdoc />
-    public IRowToRowMapper GetRowToRowMapper(DataViewSchema inputSchema) => scoring.GetRowToRowMapper(inputSchema);
+    public IRowToRowMapper GetRowToRowMapper(DataViewSchema inputSchema)
+    {
+        ArgumentNullException.ThrowIfNull(inputSchema);
+        inputCheck.Check(inputSchema);
+        return scoring.GetRowToRowMapper(inputSchema);
+    }
 
     /// <inheritdoc />
-    public IDataView Transform(IDataView input) => scoring.Transform(input);
+    /// <exception cref="ArgumentOutOfRangeException">As for <see cref="GetOutputSchema"/>.</exception>
+    public IDataView Transform(IDataView input)
+    {
+        ArgumentNullException.ThrowIfNull(input);
+        inputCheck.Check(input.Schema);
+        return scoring.Transform(input);
+    }
 
     // Saves exactly what the scoring chain saves: the zip then holds only ML.NET's own, loadable
     // transformers (and the embedded ONNX bytes).

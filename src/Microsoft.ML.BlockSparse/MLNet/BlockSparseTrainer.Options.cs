@@ -144,6 +144,50 @@ public sealed partial class BlockSparseTrainer
         /// </summary>
         public MLContext? LogContext { get; set; }
 
+        /// <summary>
+        /// Stops training at the next mini-batch when cancelled (it is also checked while the rows are read):
+        /// <see cref="BlockSparseTrainer.Fit"/> then throws <see cref="OperationCanceledException"/>, and the last
+        /// epoch's checkpoint (with <see cref="CheckpointDirectory"/>) stays for <see cref="ResumeFrom"/>. Default: none.
+        /// </summary>
+        public CancellationToken CancellationToken { get; set; }
+
+        /// <summary>
+        /// Where to write a checkpoint after every epoch (<c>epoch-NNNN.bscheckpoint</c>: weights, optimiser state,
+        /// schedule position, early-stopping state, shuffling state), each to a temporary name and then renamed, keeping
+        /// the last two. A directory that already holds checkpoints is refused unless <see cref="ResumeFrom"/> continues
+        /// from it. Default null (no checkpoints).
+        /// </summary>
+        public string? CheckpointDirectory { get; set; }
+
+        /// <summary>
+        /// Continues the run that wrote this checkpoint: a checkpoint file, or a directory (its newest checkpoint).
+        /// The options that shape training and the training data must be the same as that run's (checked, and a
+        /// difference is named). On the CPU the resumed run ends with exactly the weights of an uninterrupted one.
+        /// Set <see cref="CheckpointDirectory"/> too to keep checkpointing. Default null.
+        /// </summary>
+        public string? ResumeFrom { get; set; }
+
+        /// <summary>
+        /// Fraction of the training rows held out to measure accuracy after every epoch (which rows is decided by
+        /// <see cref="Seed"/>); they are not trained on. Between 0 and 1; 0 (default) holds out nothing.
+        /// Exclusive with <see cref="ValidationSet"/>.
+        /// </summary>
+        public double ValidationFraction { get; set; }
+
+        /// <summary>
+        /// Rows to measure accuracy on after every epoch, with the training data's label and feature columns (the
+        /// same key type: map them with the transformer fitted on the training data). Default null.
+        /// </summary>
+        public IDataView? ValidationSet { get; set; }
+
+        /// <summary>
+        /// Stops when this many epochs in a row bring no better validation accuracy, and keeps the weights of the
+        /// epoch with the best one (also when training runs to <see cref="Epochs"/>). Needs
+        /// <see cref="ValidationFraction"/> or <see cref="ValidationSet"/>. 0 (default) turns early stopping off,
+        /// and the last epoch's weights are kept.
+        /// </summary>
+        public int EarlyStoppingPatience { get; set; }
+
         internal void Validate()
         {
             Require(!string.IsNullOrWhiteSpace(LabelColumnName), nameof(LabelColumnName), "must name a column");
@@ -190,6 +234,24 @@ public sealed partial class BlockSparseTrainer
             Require(PruneEveryEpochs >= 0, nameof(PruneEveryEpochs), $"is {PruneEveryEpochs}; use 0 to turn hard pruning off");
             Require(PruneThreshold >= 0 && double.IsFinite(PruneThreshold), nameof(PruneThreshold), $"is {PruneThreshold}; it must be 0 or more");
             Require(Enum.IsDefined(Device), nameof(Device), $"is {(int)Device}; expected Auto, Cpu or Cuda");
+            ValidateRunControl();
+        }
+
+        private void ValidateRunControl()
+        {
+            if (CheckpointDirectory is not null)
+            {
+                Require(!string.IsNullOrWhiteSpace(CheckpointDirectory), nameof(CheckpointDirectory), "is empty; give a directory, or null for no checkpoints");
+                Require(!File.Exists(CheckpointDirectory), nameof(CheckpointDirectory), $"is '{CheckpointDirectory}', which is a file; it must be a directory (created if missing)");
+            }
+            if (ResumeFrom is not null)
+                Require(!string.IsNullOrWhiteSpace(ResumeFrom), nameof(ResumeFrom), "is empty; give a checkpoint file or directory, or null to start a new run");
+            Require(ValidationFraction >= 0 && ValidationFraction < 1, nameof(ValidationFraction), $"is {ValidationFraction}; it must be at least 0 and below 1");
+            Require(ValidationFraction == 0 || ValidationSet is null, nameof(ValidationFraction),
+                $"is {ValidationFraction} and ValidationSet is set too; use one of them");
+            Require(EarlyStoppingPatience >= 0, nameof(EarlyStoppingPatience), $"is {EarlyStoppingPatience}; use 0 to turn early stopping off");
+            Require(EarlyStoppingPatience == 0 || ValidationFraction > 0 || ValidationSet is not null, nameof(EarlyStoppingPatience),
+                $"is {EarlyStoppingPatience}, but there is nothing to validate on; set ValidationFraction or ValidationSet too");
         }
 
         private static void Require(bool condition, string option, string problem)

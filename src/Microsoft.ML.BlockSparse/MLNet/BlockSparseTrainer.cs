@@ -48,13 +48,22 @@ public sealed partial class BlockSparseTrainer : IEstimator<BlockSparseModel>
     }
 
     /// <summary>Trains the network on <paramref name="input"/> and returns the scoring transformer.</summary>
+    /// <exception cref="OperationCanceledException"><see cref="Options.CancellationToken"/> was cancelled.</exception>
+    /// <exception cref="TrainingDivergedException">The loss stopped being finite.</exception>
     public BlockSparseModel Fit(IDataView input)
     {
         ArgumentNullException.ThrowIfNull(input);
         var (label, features, classes, featureLength) = InputSchemaCheck.Check(input.Schema, options.LabelColumnName, options.FeatureColumnName);
         var plan = PlanLayers(featureLength, classes);
         var device = ComputeDeviceResolver.Resolve(options.Device);
-        var data = TrainingSet.Read(input, label, features, featureLength);
+        // A bad checkpoint or directory is reported before minutes go into reading the data.
+        using var resume = OpenResumeCheckpoint();
+        var checkpoints = CheckpointTarget(resume);
+        using var data = TrainingData.Prepare(options, input, label, features, featureLength, classes, device,
+            digest: checkpoints is not null || resume is not null);
+        var fingerprint = RunFingerprint.Of(options, plan, data, featureLength, classes);
+        if (resume is not null)
+            RunFingerprint.RequireMatch(resume.Info.Fingerprint, fingerprint, resume.Path!);
 
         var settings = new TrainingSettings(options.Epochs, options.BatchSize, options.LearningRate, options.LearningRateSchedule,
             new PenaltySchedule(options.L1Start, options.L1Increment, options.L1EveryEpochs),
@@ -68,26 +77,33 @@ public sealed partial class BlockSparseTrainer : IEstimator<BlockSparseModel>
         };
 
         using var channel = (options.LogContext as IChannelProvider)?.Start(nameof(BlockSparseTrainer));
-        channel?.Info(MessageSensitivity.None, $"BlockSparse: training {data.Rows} rows ({featureLength} features, {classes} classes) on {device.type}"
-            + (data.SkippedMissingLabels > 0 ? $"; skipped {data.SkippedMissingLabels} rows with a missing label" : ""));
+        channel?.Info(MessageSensitivity.None, $"BlockSparse: training {data.Train.Count} rows ({featureLength} features, {classes} classes) on {device.type}"
+            + (data.Validation is { } held ? $"; validating on {held.Count} rows" : "")
+            + (data.SkippedMissingLabels > 0 ? $"; skipped {data.SkippedMissingLabels} rows with a missing label" : "")
+            + (resume is not null ? $"; resuming after epoch {resume.Info.CompletedEpochs} from {resume.Path}" : ""));
 
         using var network = new BlockSparseNetwork(plan, options.Rank, settings.Seed);
         network.to(device);
-        // On a GPU .to() makes a new tensor: the host copies need disposing too (it is safe when they are the same).
-        using var hostX = tensor(data.Features, [data.Rows, featureLength]);
-        using var hostY = tensor(data.Labels);
-        using var x = hostX.to(device);
-        using var y = hostY.to(device);
-        var history = NetworkTrainer.Train(network, x, y, settings, summary =>
+        var control = new RunControl
+        {
+            Cancellation = options.CancellationToken,
+            Checkpoints = checkpoints,
+            Resume = resume,
+            Validation = data.Validation,
+            EarlyStoppingPatience = options.EarlyStoppingPatience,
+            Fingerprint = fingerprint,
+        };
+        var history = NetworkTrainer.Train(network, data.Train.Features, data.Train.Labels, settings, summary =>
         {
             channel?.Info(MessageSensitivity.None, summary.ToString());
             options.Progress?.Report(summary);
-        });
+        }, control);
 
         var report = network.Report();
         var onnx = OnnxExporter.Export(network, options.FeatureColumnName);
         var scoring = ScoringPipeline.Build(onnx, options.FeatureColumnName, label, classes, input);
-        return new BlockSparseModel(scoring, report, history, onnx, classes, featureLength);
+        var inputCheck = new ScoringInputCheck(options.FeatureColumnName, featureLength, options.LabelColumnName, classes, LabelKeys.Values(label));
+        return new BlockSparseModel(scoring, report, history, onnx, inputCheck, EarlyStopping.KeptEpoch(history, options.EarlyStoppingPatience > 0));
     }
 
     internal IReadOnlyList<LayerPlan> PlanLayers(int featureLength, int classes)

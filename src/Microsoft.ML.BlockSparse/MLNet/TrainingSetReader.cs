@@ -13,8 +13,9 @@ internal sealed class TrainingSet
     /// <summary>Rows whose label was missing (key 0); skipped, as ML.NET's trainers do.</summary>
     public long SkippedMissingLabels { get; init; }
 
+    // role: what the rows are, for messages ("The training data", or the validation set's option name).
     public static TrainingSet Read(IDataView data, DataViewSchema.Column label, DataViewSchema.Column features, int featureLength,
-        CancellationToken cancellation = default)
+        CancellationToken cancellation = default, string role = "The training data")
     {
         // Size the buffers once when the view knows its row count: MNIST is 47M floats, and growing
         // by doubling would hold up to three copies at once.
@@ -58,8 +59,8 @@ internal sealed class TrainingSet
         if (labels.Count == 0)
         {
             throw new InvalidOperationException(row < 0
-                ? "The training data is empty: it has no rows."
-                : $"The training data has no usable rows: all {row + 1} rows have a missing label in column '{label.Name}'.");
+                ? $"{role} is empty: it has no rows."
+                : $"{role} has no usable rows: all {row + 1} rows have a missing label in column '{label.Name}'.");
         }
         return new TrainingSet { Features = values.ToArray(), Labels = labels.ToArray(), FeatureLength = featureLength, SkippedMissingLabels = skipped };
     }

@@ -35,6 +35,12 @@ public sealed record EpochSummary
     /// <summary>Accuracy on the training batches as they were seen (before each step).</summary>
     public double TrainAccuracy { get; init; }
 
+    /// <summary>
+    /// Accuracy on the validation rows (<see cref="BlockSparseTrainer.Options.ValidationFraction"/> or
+    /// <see cref="BlockSparseTrainer.Options.ValidationSet"/>) at the end of the epoch; null without validation.
+    /// </summary>
+    public double? ValidationAccuracy { get; init; }
+
     /// <summary>Fraction of all blocks that are exactly zero at the end of the epoch.</summary>
     public double BlockSparsity { get; init; }
 
@@ -43,7 +49,7 @@ public sealed record EpochSummary
 
     /// <summary>One line for a log.</summary>
     public override string ToString() => string.Create(CultureInfo.InvariantCulture,
-        $"epoch {Epoch,3}/{Epochs}  loss {Loss:F4}  penalty {Penalty:F4}  λ1 {Lambda1:G3}  train acc {TrainAccuracy:P2}  zero blocks {BlockSparsity:P1}  {Seconds:F1}s")
+        $"epoch {Epoch,3}/{Epochs}  loss {Loss:F4}  penalty {Penalty:F4}  λ1 {Lambda1:G3}  train acc {TrainAccuracy:P2}{(ValidationAccuracy is { } v ? "  val acc " + v.ToString("P2", CultureInfo.InvariantCulture) : "")}  zero blocks {BlockSparsity:P1}  {Seconds:F1}s")
         + (BlockShapes is null ? "" : string.Create(CultureInfo.InvariantCulture,
             $"  λ2 {Lambda2:G3}  shapes {string.Join(" | ", BlockShapes.Select(s => s ?? "dense"))}"));
 }

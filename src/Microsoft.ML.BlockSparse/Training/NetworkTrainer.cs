@@ -19,7 +19,7 @@ internal static class NetworkTrainer
     /// <paramref name="labels"/> their class indices <c>[N]</c> (int64), both already on the training device.
     /// </summary>
     public static IReadOnlyList<EpochSummary> Train(BlockSparseNetwork network, Tensor features, Tensor labels,
-        TrainingSettings settings, Action<EpochSummary> onEpoch)
+        TrainingSettings settings, Action<EpochSummary> onEpoch, RunControl? control = null)
     {
         long rows = features.shape[0];
         var device = features.device;
@@ -28,12 +28,13 @@ internal static class NetworkTrainer
         bool choosing = factored.Any(l => l.Candidates.Count > 1);
         using var optimizer = new ProximalAdam(network.parameters());
         using var shuffler = new Generator(settings.Seed + 1);
-        var history = new List<EpochSummary>();
         long stepsPerEpoch = (rows + settings.BatchSize - 1) / settings.BatchSize;
-        long totalSteps = stepsPerEpoch * settings.Epochs, step = 0;
+        // Resume, cancellation, divergence, validation, early stopping and checkpoints live there.
+        using var run = new TrainingRun(network, optimizer, shuffler, device, settings, stepsPerEpoch, control ?? RunControl.None);
+        long totalSteps = stepsPerEpoch * settings.Epochs, step = run.FirstStep;
         network.train();
 
-        for (int epoch = 0; epoch < settings.Epochs; epoch++)
+        for (int epoch = run.FirstEpoch; epoch < settings.Epochs && !run.Stopped; epoch++)
         {
             var clock = Stopwatch.StartNew();
             double lambda1 = settings.Lambda1.At(epoch), lambda2 = settings.Lambda2.At(epoch);
@@ -48,6 +49,7 @@ internal static class NetworkTrainer
             {
                 for (long start = 0; start < rows; start += settings.BatchSize)
                 {
+                    run.BeforeBatch();
                     using var scope = NewDisposeScope();
                     long size = Math.Min(settings.BatchSize, rows - start);
                     var index = order.narrow(0, start, size);
@@ -56,6 +58,7 @@ internal static class NetworkTrainer
 
                     var logits = network.call(x);
                     var loss = nn.functional.cross_entropy(logits, y);
+                    run.CheckLoss(loss, epoch, start / settings.BatchSize);
                     optimizer.ZeroGrad();
                     loss.backward();
                     double learningRate = settings.Schedule.At(settings.LearningRate, step++, totalSteps);
@@ -83,11 +86,6 @@ internal static class NetworkTrainer
             }
             if (choosing)
                 CandidateRetirement.Apply(factored, settings.CandidateRetireFraction);
-            if (epoch + 1 == settings.Epochs)
-            {
-                foreach (var layer in groupLasso)
-                    layer.PruneBlocks(settings.GroupLassoPruneThreshold, settings.TargetBlockSparsity);
-            }
 
             var report = network.Report();
             var summary = new EpochSummary
@@ -104,11 +102,14 @@ internal static class NetworkTrainer
                 TrainingFlops = epochFlops,
                 Seconds = clock.Elapsed.TotalSeconds,
             };
-            history.Add(summary);
-            onEpoch(summary);
+            onEpoch(run.EndEpoch(summary, epoch, step));
         }
+        run.Finish();
+        // The group-lasso baseline prunes once, on the weights it keeps (the best epoch's, with early stopping).
+        foreach (var layer in groupLasso)
+            layer.PruneBlocks(settings.GroupLassoPruneThreshold, settings.TargetBlockSparsity);
         network.eval();
-        return history;
+        return run.History;
     }
 
     private static double GateL1(BlockSparseNetwork network)

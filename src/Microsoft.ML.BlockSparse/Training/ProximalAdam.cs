@@ -59,8 +59,16 @@ internal sealed class ProximalAdam : IDisposable
     /// <summary><c>√v̂+ε</c> of <paramref name="parameter"/> after the last step: the metric Adam stepped in.</summary>
     public Tensor Metric(Parameter parameter) => byParameter[parameter].Metric;
 
-    /// <summary>Adam's first and second moments of <paramref name="parameter"/> (for checkpoints).</summary>
-    public (Tensor Mean, Tensor Variance) Moments(Parameter parameter) => (byParameter[parameter].Mean, byParameter[parameter].Variance);
+    /// <summary>Steps taken so far (the bias correction depends on it); checkpoints save and restore it.</summary>
+    public long StepCount
+    {
+        get => steps;
+        set => steps = value;
+    }
+
+    /// <summary>Each parameter's first and second moment, for checkpoints (restored in place).</summary>
+    public IEnumerable<(Parameter Parameter, Tensor Mean, Tensor Variance)> Moments
+        => slots.Select(s => (s.Parameter, s.Mean, s.Variance));
 
     public void ZeroGrad()
     {

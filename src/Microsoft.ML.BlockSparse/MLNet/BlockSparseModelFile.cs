@@ -1,0 +1,87 @@
+using System.IO.Compression;
+using Microsoft.ML.BlockSparse.Export;
+using Microsoft.ML.BlockSparse.MLNet;
+using Microsoft.ML.Data;
+
+namespace Microsoft.ML.BlockSparse;
+
+/// <summary>
+/// Loads a saved BlockSparse model zip with errors that say what is wrong with the file, instead of
+/// ML.NET's generic ones ("Failed to open a zip archive", "Could not load legacy format model").
+/// </summary>
+public static class BlockSparseModelFile
+{
+    /// <summary>
+    /// Registers the arg-max mapping with <paramref name="mlContext"/> and loads the model that
+    /// <c>mlContext.Model.Save</c> wrote to <paramref name="path"/>.
+    /// </summary>
+    /// <exception cref="FileNotFoundException">There is no such file.</exception>
+    /// <exception cref="InvalidDataException">
+    /// The file is not a complete zip (truncated or corrupted), is a zip but not an ML.NET model, or is a
+    /// model whose output has no <c>Score</c> and <c>PredictedLabel</c> columns.
+    /// </exception>
+    public static ITransformer Load(MLContext mlContext, string path, out DataViewSchema inputSchema)
+    {
+        ArgumentNullException.ThrowIfNull(mlContext);
+        ArgumentException.ThrowIfNullOrWhiteSpace(path);
+        if (!File.Exists(path))
+            throw new FileNotFoundException($"Model file '{path}' does not exist.", path);
+        mlContext.ComponentCatalog.RegisterAssembly(typeof(ArgMaxMapping).Assembly);
+
+        if (ZipProblem(path) is { } problem)
+        {
+            throw new InvalidDataException(
+                $"Model file '{path}' is not a complete zip archive ({problem.Message}). It may have been truncated by an interrupted "
+                + "copy or download; expected a zip written by mlContext.Model.Save.", problem);
+        }
+
+        ITransformer model;
+        try
+        {
+            model = mlContext.Model.Load(path, out inputSchema);
+        }
+        catch (Exception e) when (e is InvalidOperationException or FormatException or InvalidDataException or IOException)
+        {
+            throw new InvalidDataException(
+                $"Model file '{path}' is a zip archive but not a loadable ML.NET model ({Innermost(e).Message}); "
+                + "expected a zip written by mlContext.Model.Save.", e);
+        }
+
+        var output = model.GetOutputSchema(inputSchema);
+        if (output.GetColumnOrNull(OnnxExporter.ScoreName) is null || output.GetColumnOrNull(ScoringPipeline.PredictedLabelColumnName) is null)
+        {
+            (model as IDisposable)?.Dispose();
+            throw new InvalidDataException(
+                $"Model file '{path}' is an ML.NET model, but not a classifier: its output lacks the "
+                + $"'{OnnxExporter.ScoreName}' and '{ScoringPipeline.PredictedLabelColumnName}' columns a BlockSparse model produces.");
+        }
+        return model;
+    }
+
+    // Reads the whole archive (entries are checked against their CRC as they are read to the end), so
+    // damage is reported as such rather than as whatever ML.NET makes of a half-read stream.
+    private static Exception? ZipProblem(string path)
+    {
+        try
+        {
+            using var archive = ZipFile.OpenRead(path);
+            foreach (var entry in archive.Entries)
+            {
+                using var content = entry.Open();
+                content.CopyTo(Stream.Null);
+            }
+            return null;
+        }
+        catch (InvalidDataException e)
+        {
+            return e;
+        }
+    }
+
+    private static Exception Innermost(Exception e)
+    {
+        while (e.InnerException is not null)
+            e = e.InnerException;
+        return e;
+    }
+}

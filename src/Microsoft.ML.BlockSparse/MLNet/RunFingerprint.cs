@@ -1,0 +1,76 @@
+using System.Globalization;
+using Microsoft.ML.BlockSparse.Network;
+
+namespace Microsoft.ML.BlockSparse.MLNet;
+
+/// <summary>
+/// What decides a run's network shape and every training step: the options that matter and the
+/// data. A checkpoint stores it; a resume must match it, or it would silently continue another run
+/// (or fail deep in TorchSharp on a shape mismatch).
+/// </summary>
+internal static class RunFingerprint
+{
+    private const string DataKey = "training data (SHA-256)";
+
+    public static SortedDictionary<string, string> Of(BlockSparseTrainer.Options options, IReadOnlyList<LayerPlan> plan,
+        TrainingData data, int featureLength, int classes)
+    {
+        static string Number(double value) => value.ToString("R", CultureInfo.InvariantCulture);
+        static string Integer(long value) => value.ToString(CultureInfo.InvariantCulture);
+        var layers = string.Join("; ", plan.Select(p => $"{p.InFeatures}->{p.OutFeatures} "
+            + (p.Factored ? string.Join("/", p.Candidates) : p.PenaltyBlock is { } penalty ? $"dense, penalty {penalty}" : "dense")));
+        return new SortedDictionary<string, string>(StringComparer.Ordinal)
+        {
+            [nameof(options.HiddenLayers)] = string.Join(",", options.HiddenLayers),
+            ["layers (block shapes)"] = layers,
+            [nameof(options.Rank)] = Integer(options.Rank),
+            [nameof(options.Seed)] = Integer(options.Seed),
+            [nameof(options.Epochs)] = Integer(options.Epochs),
+            [nameof(options.BatchSize)] = Integer(options.BatchSize),
+            [nameof(options.LearningRate)] = Number(options.LearningRate),
+            [nameof(options.LearningRateSchedule)] = options.LearningRateSchedule.ToString(),
+            [nameof(options.L1Start)] = Number(options.L1Start),
+            [nameof(options.L1Increment)] = Number(options.L1Increment),
+            [nameof(options.L1EveryEpochs)] = Integer(options.L1EveryEpochs),
+            [nameof(options.Method)] = options.Method.ToString(),
+            [nameof(options.L2Start)] = Number(options.L2Start),
+            [nameof(options.L2Increment)] = Number(options.L2Increment),
+            [nameof(options.L2EveryEpochs)] = Integer(options.L2EveryEpochs),
+            [nameof(options.CandidateRetireFraction)] = Number(options.CandidateRetireFraction),
+            [nameof(options.GroupLassoLambda)] = Number(options.GroupLassoLambda),
+            [nameof(options.GroupLassoPruneThreshold)] = Number(options.GroupLassoPruneThreshold),
+            [nameof(options.TargetBlockSparsity)] = options.TargetBlockSparsity is { } target ? Number(target) : "none",
+            [nameof(options.PruneEveryEpochs)] = Integer(options.PruneEveryEpochs),
+            [nameof(options.PruneThreshold)] = Number(options.PruneThreshold),
+            [nameof(options.ValidationFraction)] = Number(options.ValidationFraction),
+            [nameof(options.EarlyStoppingPatience)] = Integer(options.EarlyStoppingPatience),
+            ["training rows"] = Integer(data.Train.Count),
+            ["validation rows"] = Integer(data.Validation?.Count ?? 0),
+            ["features"] = Integer(featureLength),
+            ["classes"] = Integer(classes),
+            [DataKey] = data.Digest,
+        };
+    }
+
+    /// <summary>Throws, naming every difference, unless the checkpoint's fingerprint is this run's.</summary>
+    public static void RequireMatch(IReadOnlyDictionary<string, string> saved, IReadOnlyDictionary<string, string> current, string path)
+    {
+        var differences = new List<string>();
+        foreach (var key in saved.Keys.Union(current.Keys).Order(StringComparer.Ordinal))
+        {
+            var then = saved.GetValueOrDefault(key, "(not recorded)");
+            var now = current.GetValueOrDefault(key, "(not recorded)");
+            if (then == now)
+                continue;
+            differences.Add(key == DataKey
+                ? "the training data differs (same size or not, its rows are not the same)"
+                : $"{(char.IsUpper(key[0]) ? "Options." + key : key)} is {then} in the checkpoint and {now} now");
+        }
+        if (differences.Count > 0)
+        {
+            throw new InvalidOperationException(
+                $"Checkpoint '{path}' was written by a different run, so this one cannot continue it: {string.Join("; ", differences)}. "
+                + "Resume with the options and data of that run, or start a new run without ResumeFrom (and with an empty CheckpointDirectory).");
+        }
+    }
+}

@@ -1,0 +1,144 @@
+using System.Runtime.InteropServices;
+using System.Security.Cryptography;
+using Microsoft.ML.BlockSparse.Training;
+using Microsoft.ML.Data;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace Microsoft.ML.BlockSparse.MLNet;
+
+/// <summary>
+/// The rows <see cref="BlockSparseTrainer.Fit"/> trains and validates on, as tensors on the training
+/// device: read once, checked (at least two classes), split or joined with the validation rows.
+/// </summary>
+internal sealed class TrainingData : IDisposable
+{
+    private TrainingData(LabelledRows train, LabelledRows? validation, long skippedMissingLabels, string digest)
+    {
+        Train = train;
+        Validation = validation;
+        SkippedMissingLabels = skippedMissingLabels;
+        Digest = digest;
+    }
+
+    public LabelledRows Train { get; }
+    public LabelledRows? Validation { get; }
+    public long SkippedMissingLabels { get; }
+
+    /// <summary>SHA-256 of every row read (training and validation), hex; empty when not asked for.</summary>
+    public string Digest { get; }
+
+    public static TrainingData Prepare(BlockSparseTrainer.Options options, IDataView input, DataViewSchema.Column label,
+        DataViewSchema.Column features, int featureLength, int classes, Device device, bool digest)
+    {
+        var rows = TrainingSet.Read(input, label, features, featureLength, options.CancellationToken);
+        RequireTwoClasses(rows, label);
+        using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        if (digest)
+            Append(hash, rows);
+
+        LabelledRows train, validation;
+        if (options.ValidationSet is { } set)
+        {
+            var held = ReadValidationSet(options, set, label, featureLength, classes);
+            if (digest)
+                Append(hash, held);
+            train = ToDevice(rows, device);
+            validation = ToDevice(held, device);
+        }
+        else if (options.ValidationFraction > 0)
+        {
+            (train, validation) = Split(rows, options.ValidationFraction, (ulong)(uint)options.Seed, device);
+        }
+        else
+        {
+            return new TrainingData(ToDevice(rows, device), null, rows.SkippedMissingLabels, digest ? Convert.ToHexString(hash.GetHashAndReset()) : "");
+        }
+        return new TrainingData(train, validation, rows.SkippedMissingLabels, digest ? Convert.ToHexString(hash.GetHashAndReset()) : "");
+    }
+
+    private static void RequireTwoClasses(TrainingSet rows, DataViewSchema.Column label)
+    {
+        long first = rows.Labels[0];
+        if (Array.TrueForAll(rows.Labels, l => l == first))
+        {
+            var name = LabelKeys.Values(label) is { } values && first < values.Length ? $" ('{values[first]}')" : "";
+            throw new InvalidOperationException(
+                $"All {rows.Rows} training rows have the same label, class {first}{name} of column '{label.Name}': a classifier "
+                + "needs rows of at least 2 classes to learn anything. Check the data (or the filter in front of the trainer).");
+        }
+    }
+
+    private static TrainingSet ReadValidationSet(BlockSparseTrainer.Options options, IDataView set, DataViewSchema.Column trainLabel, int featureLength, int classes)
+    {
+        const string Option = "BlockSparseTrainer.Options.ValidationSet";
+        DataViewSchema.Column label, features;
+        int setClasses, setLength;
+        try
+        {
+            (label, features, setClasses, setLength) = InputSchemaCheck.Check(set.Schema, options.LabelColumnName, options.FeatureColumnName);
+        }
+        catch (ArgumentOutOfRangeException e)
+        {
+            throw new ArgumentOutOfRangeException(nameof(options.ValidationSet), $"{Option}: {e.Message.Split(" (Parameter")[0]}");
+        }
+        if (setLength != featureLength)
+            throw new ArgumentOutOfRangeException(nameof(options.ValidationSet),
+                $"{Option} has {setLength} values in feature column '{options.FeatureColumnName}'; the training data has {featureLength}.");
+        if (setClasses != classes)
+            throw new ArgumentOutOfRangeException(nameof(options.ValidationSet),
+                $"{Option}'s label column '{options.LabelColumnName}' is a key of {setClasses} classes; the training data's has {classes}. "
+                + "Map both with the same fitted MapValueToKey transformer.");
+        if (LabelKeys.Values(trainLabel) is { } expected && LabelKeys.Values(label) is { } actual && LabelKeys.FirstDifference(expected, actual) is { } difference)
+            throw new ArgumentOutOfRangeException(nameof(options.ValidationSet),
+                $"{Option}'s label keys are not the training data's ({difference}). Map both with the same fitted MapValueToKey transformer.");
+        return TrainingSet.Read(set, label, features, setLength, options.CancellationToken, Option);
+    }
+
+    // Which rows are held out depends on the seed alone; both parts keep the rows' original order.
+    private static (LabelledRows Train, LabelledRows Validation) Split(TrainingSet rows, double fraction, ulong seed, Device device)
+    {
+        long total = rows.Rows;
+        long held = (long)Math.Round(fraction * total);
+        if (held < 1 || held >= total)
+            throw new ArgumentOutOfRangeException(nameof(BlockSparseTrainer.Options.ValidationFraction),
+                $"BlockSparseTrainer.Options.ValidationFraction {fraction} holds out {held} of the {total} training rows; "
+                + "the training and the validation part each need at least 1 row.");
+        using var scope = NewDisposeScope();
+        using var generator = new Generator(seed + 2);
+        var all = ToDevice(rows, CPU);
+        var order = randperm(total, generator: generator);
+        var train = Select(all, order.narrow(0, held, total - held).sort().Values, device);
+        var validation = Select(all, order.narrow(0, 0, held).sort().Values, device);
+        foreach (var part in new[] { train.Features, train.Labels, validation.Features, validation.Labels })
+            part.DetachFromDisposeScope();
+        return (train, validation);
+    }
+
+    private static LabelledRows Select(LabelledRows all, Tensor index, Device device)
+        => new(Move(all.Features.index_select(0, index), device), Move(all.Labels.index_select(0, index), device));
+
+    private static LabelledRows ToDevice(TrainingSet rows, Device device)
+        => new(Move(tensor(rows.Features, [rows.Rows, rows.FeatureLength]), device), Move(tensor(rows.Labels), device));
+
+    // .to() returns the same tensor when it is already there; otherwise the host copy goes at once.
+    private static Tensor Move(Tensor host, Device device)
+    {
+        var moved = host.to(device);
+        if (!ReferenceEquals(moved, host))
+            host.Dispose();
+        return moved;
+    }
+
+    private static void Append(IncrementalHash hash, TrainingSet rows)
+    {
+        hash.AppendData(MemoryMarshal.AsBytes(rows.Labels.AsSpan()));
+        hash.AppendData(MemoryMarshal.AsBytes(rows.Features.AsSpan()));
+    }
+
+    public void Dispose()
+    {
+        Train.Dispose();
+        Validation?.Dispose();
+    }
+}
