@@ -7,7 +7,8 @@ using Microsoft.ML.BlockSparse.Data;
 namespace Samples;
 
 /// <summary>
-/// <c>train</c>: trains on an IDX data set (MNIST by default), evaluates on its test split, prints
+/// <c>train</c>: trains on an IDX data set (MNIST by default) or an image folder (Model Builder layout),
+/// evaluates on its test split, prints
 /// ML.NET metrics and the sparsity report, saves the model zip, optionally writes a JSON report.
 /// </summary>
 internal static class TrainCommand
@@ -16,15 +17,22 @@ internal static class TrainCommand
         train [--data DIR] [--epochs N] [--rank R] [--block MxN[,MxN...]] [--hidden 300,100] [--seed S]
               [--l1 X] [--l1-increment X] [--lr X] [--lr-schedule cosine|constant] [--batch N] [--device auto|cpu|cuda]
               [--train-rows N] [--test-rows N] [--model FILE.zip] [--report FILE.json]
-          --data    folder with train/t10k images and labels in IDX format (optionally .gz);
-                    default: the MNIST cache of build/setup.sh ($BLOCKSPARSE_DATA or ~/.cache/blocksparse/mnist)
+              [--test-fraction F] [--image-size WxH] [--channels 1|3]
+          --data    folder with train/t10k images and labels in IDX format (optionally .gz), or an image folder
+                    (one sub-folder per class, the Model Builder layout; with train/ and test/ sub-folders of that layout,
+                    those are the split); default: the MNIST cache of build/setup.sh ($BLOCKSPARSE_DATA or ~/.cache/blocksparse/mnist)
           --block   one shape for every layer, or one per layer (hidden layers, then output); default: chosen per layer
           --l1      λ1 at the start (weight of the L1 penalty on block gates; more gives more zero blocks)
           --model   where to save the model (default artifacts/mnist-blocksparse.zip); an existing file (model or report) is replaced, and the output says so
+          image folders only:
+          --test-fraction  share of each class held out for testing when there are no train/ and test/ folders (default 0.2; split with --seed)
+          --image-size     resize every image to WxH (default: the size of the first training image)
+          --channels       1 = grayscale (default), 3 = RGB
         """;
 
     private static readonly HashSet<string> ValueOptions =
-        ["--data", "--epochs", "--rank", "--block", "--hidden", "--seed", "--device", "--l1", "--l1-increment", "--lr", "--lr-schedule", "--batch", "--train-rows", "--test-rows", "--model", "--report"];
+        ["--data", "--epochs", "--rank", "--block", "--hidden", "--seed", "--device", "--l1", "--l1-increment", "--lr", "--lr-schedule", "--batch", "--train-rows", "--test-rows", "--model", "--report",
+         "--test-fraction", "--image-size", "--channels"];
 
     public static int Run(IEnumerable<string> args)
     {
@@ -36,31 +44,29 @@ internal static class TrainCommand
 
         if (!Directory.Exists(dataFolder) && cl.Text("--data") is null)
             throw new UsageException($"No --data given and the MNIST cache '{dataFolder}' does not exist: run build/setup.sh first.");
-        IdxDataset.CheckFolder(dataFolder);
 
         Console.WriteLine($"Reading {dataFolder}");
         var mlContext = new MLContext(options.Seed);
-        var trainRows = IdxDataset.Load(dataFolder, train: true, cl.Int("--train-rows", min: 1));
-        var testRows = IdxDataset.Load(dataFolder, train: false, cl.Int("--test-rows", min: 1));
-        if (trainRows.Count == 0 || testRows.Count == 0)
-            throw new UsageException($"The {(trainRows.Count == 0 ? "training" : "test")} files in '{dataFolder}' hold no images.");
-        var train = IdxDataset.ToDataView(mlContext, trainRows);
-        var test = IdxDataset.ToDataView(mlContext, testRows);
-        Console.WriteLine($"{trainRows.Count} training rows, {testRows.Count} test rows, {trainRows[0].Pixels.Length} features");
+        var data = ReadData(cl, mlContext, dataFolder, options.Seed);
+        Console.WriteLine(data.Description);
+        Console.WriteLine($"{data.TrainRows} training rows, {data.TestRows} test rows, {data.Shape.Length} features (image {data.Shape}, channels x height x width)");
 
-        options.FeatureColumnName = nameof(IdxImage.Pixels);
+        options.FeatureColumnName = data.FeatureColumnName;
+        options.ImageShape = data.Shape;
         options.Progress = new ConsoleProgress();
-        var pipeline = mlContext.Transforms.Conversion.MapValueToKey("Label")
+        var pipeline = data.Featurize
+            .Append(mlContext.Transforms.Conversion.MapValueToKey("Label"))
             .Append(mlContext.MulticlassClassification.Trainers.BlockSparse(options));
+        var (train, test) = (data.Train, data.Test);
 
         var clock = Stopwatch.StartNew();
-        var chain = pipeline.Fit(train);
-        using var model = chain.LastTransformer;
+        var chain = data.NamingBadImages(() => pipeline.Fit(train));
+        using var model = (BlockSparseModel)chain.LastTransformer;
         Console.WriteLine($"Trained in {clock.Elapsed.TotalSeconds:F1} s");
 
-        var metrics = mlContext.MulticlassClassification.Evaluate(chain.Transform(test));
+        var metrics = data.NamingBadImages(() => mlContext.MulticlassClassification.Evaluate(chain.Transform(test)));
         Console.WriteLine();
-        Console.WriteLine($"Test metrics ({testRows.Count} rows)");
+        Console.WriteLine($"Test metrics ({data.TestRows} rows)");
         Console.WriteLine($"  micro accuracy  {metrics.MicroAccuracy:P2}");
         Console.WriteLine($"  macro accuracy  {metrics.MacroAccuracy:P2}");
         Console.WriteLine($"  log loss        {metrics.LogLoss:F4}");
@@ -68,7 +74,12 @@ internal static class TrainCommand
         Console.WriteLine("Sparsity report (against the dense network of the same layer sizes)");
         Console.Write(model.Report.ToTable());
 
-        long modelBytes = OutputFile.Write(modelPath, temporary => mlContext.Model.Save(chain, train.Schema, temporary));
+        // Image models end as Model Builder's do, with the predicted key mapped back to the class name,
+        // so an application reads PredictedLabel as text (see MnistModel). IDX models keep the key for `predict`.
+        ITransformer saved = data.FromImageFiles
+            ? chain.Append(mlContext.Transforms.Conversion.MapKeyToValue("PredictedLabel").Fit(chain.Transform(train)))
+            : chain;
+        long modelBytes = OutputFile.Write(modelPath, temporary => mlContext.Model.Save(saved, train.Schema, temporary));
         Console.WriteLine();
         Console.WriteLine($"Model saved: {modelPath} ({modelBytes:N0} bytes; ONNX network {model.OnnxModelBytes:N0} bytes)");
 
@@ -82,13 +93,48 @@ internal static class TrainCommand
                 ["secondsPerEpoch"] = model.History.Average(h => h.Seconds),
                 ["modelBytes"] = modelBytes,
                 ["epochs"] = model.History.Count,
-                ["trainRows"] = trainRows.Count,
-                ["testRows"] = testRows.Count,
+                ["trainRows"] = data.TrainRows,
+                ["testRows"] = data.TestRows,
             });
             OutputFile.Write(reportPath, temporary => File.WriteAllText(temporary, json));
             Console.WriteLine($"Report written: {reportPath}");
         }
         return 0;
+    }
+
+    private static TrainingData ReadData(CommandLine cl, MLContext mlContext, string dataFolder, int seed)
+    {
+        int? trainRows = cl.Int("--train-rows", min: 1), testRows = cl.Int("--test-rows", min: 1);
+        if (!TrainingData.IsImageFolder(dataFolder))
+        {
+            foreach (var imageOnly in new[] { "--test-fraction", "--image-size", "--channels" })
+            {
+                if (cl.Has(imageOnly))
+                    throw new UsageException($"{imageOnly} applies to image folders; '{dataFolder}' is an IDX data set.");
+            }
+            return TrainingData.FromIdx(mlContext, dataFolder, trainRows, testRows);
+        }
+
+        double testFraction = cl.Double("--test-fraction", min: 0) ?? 0.2;
+        if (testFraction is <= 0 or >= 1)
+            throw new UsageException($"--test-fraction must be greater than 0 and less than 1; got {testFraction.ToString(CultureInfo.InvariantCulture)}.");
+        int channels = cl.Int("--channels", min: 1) ?? 1;
+        if (channels is not (1 or 3))
+            throw new UsageException($"--channels must be 1 (grayscale) or 3 (RGB); got {channels}.");
+        (int, int)? size = null;
+        if (cl.Text("--image-size") is { } text)
+        {
+            try
+            {
+                var parsed = BlockShape.Parse(text);   // the same "AxB" syntax
+                size = (parsed.Rows, parsed.Columns);
+            }
+            catch (FormatException)
+            {
+                throw new UsageException($"--image-size must be WIDTHxHEIGHT in pixels, for example 28x28; got '{text}'.");
+            }
+        }
+        return TrainingData.FromImageFolder(mlContext, dataFolder, size, channels, testFraction, seed, trainRows, testRows);
     }
 
     private static BlockSparseTrainer.Options ParseOptions(CommandLine cl)

@@ -52,6 +52,8 @@ public sealed partial class BlockSparseTrainer : IEstimator<BlockSparseModel>
     {
         ArgumentNullException.ThrowIfNull(input);
         var (label, features, classes, featureLength) = InputSchemaCheck.Check(input.Schema, options.LabelColumnName, options.FeatureColumnName);
+        // The MLP reads flat features; checked now so a wrong shape fails before training, not in a later architecture.
+        var imageShape = ImageShapeCheck.Resolve(options.ImageShape, features, featureLength);
         var plan = PlanLayers(featureLength, classes);
         var device = ComputeDeviceResolver.Resolve(options.Device);
         var data = TrainingSet.Read(input, label, features, featureLength);
