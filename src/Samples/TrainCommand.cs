@@ -8,7 +8,8 @@ using Microsoft.ML.Data;
 namespace Samples;
 
 /// <summary>
-/// <c>train</c>: trains on an IDX data set (MNIST by default), evaluates on its test split, prints
+/// <c>train</c>: trains on an IDX data set (MNIST by default) or an image folder (Model Builder layout),
+/// evaluates on its test split, prints
 /// ML.NET metrics and the sparsity report, saves the model zip, optionally writes a JSON report.
 /// </summary>
 internal static class TrainCommand
@@ -19,8 +20,10 @@ internal static class TrainCommand
               [--train-rows N] [--test-rows N] [--model FILE.zip] [--report FILE.json]
               [--method kronecker|dense|grouplasso] [--search] [--candidates MxN/MxN[,...]] [--l2 X] [--l2-increment X]
               [--group-lasso X] [--target-sparsity F] [--validation-fraction X] [--patience N] [--checkpoint DIR [--resume]]
-          --data    folder with train/t10k images and labels in IDX format (optionally .gz);
-                    default: the MNIST cache of build/setup.sh ($BLOCKSPARSE_DATA or ~/.cache/blocksparse/mnist)
+              [--test-fraction F] [--image-size WxH] [--channels 1|3]
+          --data    folder with train/t10k images and labels in IDX format (optionally .gz), or an image folder
+                    (one sub-folder per class, the Model Builder layout; with train/ and test/ sub-folders of that layout,
+                    those are the split); default: the MNIST cache of build/setup.sh ($BLOCKSPARSE_DATA or ~/.cache/blocksparse/mnist)
           --block   one shape for every layer, or one per layer (hidden layers, then output; 'auto' chooses that layer's); default: chosen per layer
           --l1      λ1 at the start (weight of the L1 penalty on block gates; more gives more zero blocks)
           --method  kronecker (default) or a baseline: dense, or grouplasso (dense training, block penalty, then pruning)
@@ -33,12 +36,17 @@ internal static class TrainCommand
           --patience  stop after N epochs without a better validation accuracy and keep the best epoch (needs --validation-fraction)
           --checkpoint  write a checkpoint to DIR after every epoch (the last two are kept); Ctrl+C stops at the next batch
           --resume  continue from the newest checkpoint in the --checkpoint DIR, with the same options
+          image folders only:
+          --test-fraction  share of each class held out for testing when there are no train/ and test/ folders (default 0.2; split with --seed)
+          --image-size     resize every image to WxH (default: the size of the first training image)
+          --channels       1 = grayscale (default), 3 = RGB
         """;
 
     private static readonly HashSet<string> ValueOptions =
         ["--data", "--epochs", "--rank", "--block", "--hidden", "--seed", "--device", "--l1", "--l1-increment", "--lr", "--lr-schedule", "--batch",
          "--train-rows", "--test-rows", "--model", "--report", "--validation-fraction", "--patience", "--checkpoint",
-         "--method", "--candidates", "--l2", "--l2-increment", "--group-lasso", "--target-sparsity"];
+         "--method", "--candidates", "--l2", "--l2-increment", "--group-lasso", "--target-sparsity",
+         "--test-fraction", "--image-size", "--channels"];
 
     private static readonly HashSet<string> Flags = ["--resume", "--search"];
 
@@ -55,22 +63,20 @@ internal static class TrainCommand
 
         if (!Directory.Exists(dataFolder) && cl.Text("--data") is null)
             throw new UsageException($"No --data given and the MNIST cache '{dataFolder}' does not exist: run build/setup.sh first.");
-        IdxDataset.CheckFolder(dataFolder);
 
         Console.WriteLine($"Reading {dataFolder}");
         var mlContext = new MLContext(options.Seed);
-        var trainRows = IdxDataset.Load(dataFolder, train: true, cl.Int("--train-rows", min: 1));
-        var testRows = IdxDataset.Load(dataFolder, train: false, cl.Int("--test-rows", min: 1));
-        if (trainRows.Count == 0 || testRows.Count == 0)
-            throw new UsageException($"The {(trainRows.Count == 0 ? "training" : "test")} files in '{dataFolder}' hold no images.");
-        var train = IdxDataset.ToDataView(mlContext, trainRows);
-        var test = IdxDataset.ToDataView(mlContext, testRows);
-        Console.WriteLine($"{trainRows.Count} training rows, {testRows.Count} test rows, {trainRows[0].Pixels.Length} features");
+        var data = ReadData(cl, mlContext, dataFolder, options.Seed);
+        Console.WriteLine(data.Description);
+        Console.WriteLine($"{data.TrainRows} training rows, {data.TestRows} test rows, {data.Shape.Length} features (image {data.Shape}, channels x height x width)");
 
-        options.FeatureColumnName = nameof(IdxImage.Pixels);
+        options.FeatureColumnName = data.FeatureColumnName;
+        options.ImageShape = data.Shape;
         options.Progress = new ConsoleProgress();
-        var pipeline = mlContext.Transforms.Conversion.MapValueToKey("Label")
+        var pipeline = data.Featurize
+            .Append(mlContext.Transforms.Conversion.MapValueToKey("Label"))
             .Append(mlContext.MulticlassClassification.Trainers.BlockSparse(options));
+        var (train, test) = (data.Train, data.Test);
 
         if (options.ResumeFrom is not null)
             Console.WriteLine($"Resuming from the newest checkpoint in {options.ResumeFrom}");
@@ -81,7 +87,7 @@ internal static class TrainCommand
             options.CancellationToken = cancellation.Token;
             try
             {
-                chain = pipeline.Fit(train);
+                chain = data.NamingBadImages(() => pipeline.Fit(train));
             }
             catch (OperationCanceledException) when (cancellation.Token.IsCancellationRequested)
             {
@@ -93,9 +99,9 @@ internal static class TrainCommand
         Console.WriteLine($"Trained in {clock.Elapsed.TotalSeconds:F1} s"
             + (model.KeptEpoch != model.History[^1].Epoch ? $"; kept the weights of epoch {model.KeptEpoch} (best validation accuracy)" : ""));
 
-        var metrics = mlContext.MulticlassClassification.Evaluate(chain.Transform(test));
+        var metrics = data.NamingBadImages(() => mlContext.MulticlassClassification.Evaluate(chain.Transform(test)));
         Console.WriteLine();
-        Console.WriteLine($"Test metrics ({testRows.Count} rows)");
+        Console.WriteLine($"Test metrics ({data.TestRows} rows)");
         Console.WriteLine($"  micro accuracy  {metrics.MicroAccuracy:P2}");
         Console.WriteLine($"  macro accuracy  {metrics.MacroAccuracy:P2}");
         Console.WriteLine($"  log loss        {metrics.LogLoss:F4}");
@@ -103,7 +109,12 @@ internal static class TrainCommand
         Console.WriteLine("Sparsity report (against the dense network of the same layer sizes)");
         Console.Write(model.Report.ToTable());
 
-        long modelBytes = OutputFile.Write(modelPath, temporary => mlContext.Model.Save(chain, train.Schema, temporary));
+        // Image models end as Model Builder's do, with the predicted key mapped back to the class name,
+        // so an application reads PredictedLabel as text (see MnistModel). IDX models keep the key for `predict`.
+        ITransformer saved = data.FromImageFiles
+            ? chain.Append(mlContext.Transforms.Conversion.MapKeyToValue("PredictedLabel").Fit(chain.Transform(train)))
+            : chain;
+        long modelBytes = OutputFile.Write(modelPath, temporary => mlContext.Model.Save(saved, train.Schema, temporary));
         Console.WriteLine();
         Console.WriteLine($"Model saved: {modelPath} ({modelBytes:N0} bytes; ONNX network {model.OnnxModelBytes:N0} bytes)");
 
@@ -117,13 +128,48 @@ internal static class TrainCommand
                 ["secondsPerEpoch"] = model.History.Average(h => h.Seconds),
                 ["modelBytes"] = modelBytes,
                 ["epochs"] = model.History.Count,
-                ["trainRows"] = trainRows.Count,
-                ["testRows"] = testRows.Count,
+                ["trainRows"] = data.TrainRows,
+                ["testRows"] = data.TestRows,
             });
             OutputFile.Write(reportPath, temporary => File.WriteAllText(temporary, json));
             Console.WriteLine($"Report written: {reportPath}");
         }
         return 0;
+    }
+
+    private static TrainingData ReadData(CommandLine cl, MLContext mlContext, string dataFolder, int seed)
+    {
+        int? trainRows = cl.Int("--train-rows", min: 1), testRows = cl.Int("--test-rows", min: 1);
+        if (!TrainingData.IsImageFolder(dataFolder))
+        {
+            foreach (var imageOnly in new[] { "--test-fraction", "--image-size", "--channels" })
+            {
+                if (cl.Has(imageOnly))
+                    throw new UsageException($"{imageOnly} applies to image folders; '{dataFolder}' is an IDX data set.");
+            }
+            return TrainingData.FromIdx(mlContext, dataFolder, trainRows, testRows);
+        }
+
+        double testFraction = cl.Double("--test-fraction", min: 0) ?? 0.2;
+        if (testFraction is <= 0 or >= 1)
+            throw new UsageException($"--test-fraction must be greater than 0 and less than 1; got {testFraction.ToString(CultureInfo.InvariantCulture)}.");
+        int channels = cl.Int("--channels", min: 1) ?? 1;
+        if (channels is not (1 or 3))
+            throw new UsageException($"--channels must be 1 (grayscale) or 3 (RGB); got {channels}.");
+        (int, int)? size = null;
+        if (cl.Text("--image-size") is { } text)
+        {
+            try
+            {
+                var parsed = BlockShape.Parse(text);   // the same "AxB" syntax
+                size = (parsed.Rows, parsed.Columns);
+            }
+            catch (FormatException)
+            {
+                throw new UsageException($"--image-size must be WIDTHxHEIGHT in pixels, for example 28x28; got '{text}'.");
+            }
+        }
+        return TrainingData.FromImageFolder(mlContext, dataFolder, size, channels, testFraction, seed, trainRows, testRows);
     }
 
     private static BlockSparseTrainer.Options ParseOptions(CommandLine cl)

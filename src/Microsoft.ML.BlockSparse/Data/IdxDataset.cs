@@ -53,6 +53,17 @@ public static class IdxDataset
         return result;
     }
 
+    /// <summary>Rows and columns of the images of the training (<paramref name="train"/> true) or test split, read from the header alone.</summary>
+    /// <inheritdoc cref="Load" path="/exception"/>
+    public static (int Rows, int Columns) ImageSize(string folder, bool train)
+    {
+        CheckFolder(folder);
+        var path = Resolve(folder, $"{(train ? "train" : "t10k")}-images-idx3-ubyte");
+        using var stream = Open(path);
+        var dims = ReadHeader(stream, path, expectedDimensions: 3);
+        return (dims[1], dims[2]);
+    }
+
     /// <summary>
     /// The rows as an <see cref="IDataView"/> with columns <c>Label</c> (text) and <c>Pixels</c>
     /// (a vector of <see cref="float"/> whose known size trainers need).

@@ -91,6 +91,13 @@ public sealed partial class BlockSparseTrainer
         /// </summary>
         public double? TargetBlockSparsity { get; set; }
 
+        /// <summary>
+        /// The shape (channels, height, width) of each image when the features are pixels; <c>C·H·W</c> must equal
+        /// the feature length. Null (default): taken from the feature column when <c>ExtractPixels</c> made it,
+        /// otherwise the features are a flat vector. (The MLP reads flat features and only checks the shape.)
+        /// </summary>
+        public ImageShape? ImageShape { get; set; }
+
         /// <summary>Passes over the training data. Default 30.</summary>
         public int Epochs { get; set; } = Defaults.Epochs;
 

@@ -54,6 +54,8 @@ public sealed partial class BlockSparseTrainer : IEstimator<BlockSparseModel>
     {
         ArgumentNullException.ThrowIfNull(input);
         var (label, features, classes, featureLength) = InputSchemaCheck.Check(input.Schema, options.LabelColumnName, options.FeatureColumnName);
+        // The MLP reads flat features; checked now so a wrong shape fails before training, not in a later architecture.
+        var imageShape = ImageShapeCheck.Resolve(options.ImageShape, features, featureLength);
         var plan = PlanLayers(featureLength, classes);
         var device = ComputeDeviceResolver.Resolve(options.Device);
         // A bad checkpoint or directory is reported before minutes go into reading the data.

@@ -1,0 +1,55 @@
+using System.Globalization;
+
+namespace Samples;
+
+/// <summary><c>predict-image</c>: classifies image files with a model trained on an image folder, through <see cref="MnistModel"/>.</summary>
+internal static class PredictImageCommand
+{
+    public const string Usage = """
+        predict-image --model FILE.zip IMAGE...
+          prints the predicted class and its probability for each image, with a model that train --data IMAGE_FOLDER saved
+        """;
+
+    public static int Run(IEnumerable<string> args)
+    {
+        string? modelPath = null;
+        var images = new List<string>();
+        using (var e = args.GetEnumerator())
+        {
+            while (e.MoveNext())
+            {
+                if (e.Current == "--model")
+                    modelPath = e.MoveNext() ? e.Current : throw new UsageException("--model needs a value.");
+                else if (e.Current.StartsWith("--", StringComparison.Ordinal))
+                    throw new UsageException($"Unknown argument '{e.Current}'. Known: --model, then image files.");
+                else
+                    images.Add(e.Current);
+            }
+        }
+        if (modelPath is null)
+            throw new UsageException("predict-image needs --model FILE.zip.");
+        if (!File.Exists(modelPath))
+            throw new UsageException($"Model file '{modelPath}' does not exist.");
+        if (images.Count == 0)
+            throw new UsageException("predict-image needs at least one image file after the options.");
+        if (images.FirstOrDefault(i => !File.Exists(i)) is { } missing)
+            throw new UsageException($"Image file '{missing}' does not exist.");
+
+        MnistModel.ModelPath = Path.GetFullPath(modelPath);
+        foreach (var image in images)
+        {
+            MnistModel.ModelOutput prediction;
+            try
+            {
+                prediction = MnistModel.Predict(image);
+            }
+            catch (ArgumentException e) when (e.ParamName == "imageStream")
+            {
+                // ML.NET's decoder names neither the file nor the problem in words a user knows.
+                throw new InvalidDataException($"Image file '{image}' cannot be decoded: its content is not a complete image in a format ML.NET reads.", e);
+            }
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{image}\t{prediction.PredictedLabel}\t{prediction.Score.Max():F4}"));
+        }
+        return 0;
+    }
+}
