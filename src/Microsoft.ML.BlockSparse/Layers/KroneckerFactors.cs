@@ -88,6 +88,21 @@ internal sealed class KroneckerFactors : nn.Module<Tensor, Tensor>
         return weight.MoveToOuterDisposeScope();
     }
 
+    /// <summary>
+    /// Starts from <paramref name="share"/> (this candidate's part of a trained dense weight): gates at one,
+    /// <c>A</c> and <c>B</c> from its nearest Kronecker product of this rank.
+    /// </summary>
+    public void InitializeFrom(Tensor share)
+    {
+        using var _ = no_grad();
+        using var scope = NewDisposeScope();
+        var (a, b) = NearestKronecker.Factor(share, Block, Rank);
+        gate.fill_(1);
+        left.copy_(a);
+        right.copy_(b);
+        gateMask.fill_(1);
+    }
+
     /// <summary>Zeroes the gates of blocks that hard pruning removed, so they stay zero.</summary>
     public void ApplyGateMask()
     {

@@ -57,6 +57,8 @@ public sealed partial class BlockSparseTrainer : IEstimator<BlockSparseModel>
         // The MLP reads flat features; checked now so a wrong shape fails before training, not in a later architecture.
         var imageShape = ImageShapeCheck.Resolve(options.ImageShape, features, featureLength);
         var plan = PlanLayers(featureLength, classes);
+        if (options.InitialWeights is { } initialWeights)
+            InitialWeightsCheck.Check(initialWeights, plan);
         var device = ComputeDeviceResolver.Resolve(options.Device);
         // A bad checkpoint or directory is reported before minutes go into reading the data.
         using var resume = OpenResumeCheckpoint();
@@ -86,6 +88,8 @@ public sealed partial class BlockSparseTrainer : IEstimator<BlockSparseModel>
 
         using var network = new BlockSparseNetwork(plan, options.Rank, settings.Seed);
         network.to(device);
+        if (options.InitialWeights is { } initial)
+            network.InitializeFrom(initial);
         var control = new RunControl
         {
             Cancellation = options.CancellationToken,
@@ -105,7 +109,19 @@ public sealed partial class BlockSparseTrainer : IEstimator<BlockSparseModel>
         var onnx = OnnxExporter.Export(network, options.FeatureColumnName);
         var scoring = ScoringPipeline.Build(onnx, options.FeatureColumnName, label, classes, input);
         var inputCheck = new ScoringInputCheck(options.FeatureColumnName, featureLength, options.LabelColumnName, classes, LabelKeys.Values(label));
-        return new BlockSparseModel(scoring, report, history, onnx, inputCheck, EarlyStopping.KeptEpoch(history, options.EarlyStoppingPatience > 0));
+        return new BlockSparseModel(scoring, report, history, onnx, inputCheck, EarlyStopping.KeptEpoch(history, options.EarlyStoppingPatience > 0))
+        {
+            // Only the dense baseline has dense weights to give; the other methods exist not to build them.
+            DenseWeights = options.Method == BlockSparseMethod.Dense ? network.Layers.Select(DenseLayerWeightsOf).ToList() : null,
+        };
+    }
+
+    private static DenseLayerWeights DenseLayerWeightsOf(Layers.IBlockSparseLayer layer)
+    {
+        using var weight = layer.MaterializeWeight();
+        using var hostWeight = weight.detach().to(CPU).contiguous();
+        using var hostBias = layer.Bias.detach().to(CPU).contiguous();
+        return new DenseLayerWeights(hostWeight.data<float>().ToArray(), hostBias.data<float>().ToArray());
     }
 
     internal IReadOnlyList<LayerPlan> PlanLayers(int featureLength, int classes)
