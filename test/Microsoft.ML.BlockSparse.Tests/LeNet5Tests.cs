@@ -63,6 +63,19 @@ public class LeNet5Tests(MnistSlice mnist) : IClassFixture<MnistSlice>, IDisposa
     }
 
     [Fact]
+    public void GroupLassoLeNet5PenalisesTheLinearLayersAndTrainsTheConvolutionsDense()
+    {
+        var plan = LeNet5Plan.Plan(Mnist, 10, Request(BlockSparseMethod.GroupLasso));
+        Assert.All(plan.Convolutions, c => Assert.False(c.Factored));
+        Assert.All(plan.Convolutions, c => Assert.StartsWith("Method is GroupLasso", c.DenseReason));
+        Assert.All(plan.Linear, l => Assert.False(l.Factored));
+        Assert.NotNull(plan.Linear[0].PenaltyBlock);
+        using var network = new BlockSparseNetwork(plan, 4, 1);
+        Assert.Equal(3, network.GroupLassoLayers.Count() + (plan.Linear.Count(l => l.PenaltyBlock is null)));
+        Assert.Empty(network.GatedBlocks);
+    }
+
+    [Fact]
     public void OnnxScoresEqualTheLeNet5Forward()
     {
         // Convolution 1 dense (given no block), convolution 2 factored with zero blocks: both conv kinds, pooling and reshapes.
