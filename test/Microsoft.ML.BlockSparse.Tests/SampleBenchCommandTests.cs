@@ -19,7 +19,7 @@ public class SampleBenchCommandTests(MnistSlice mnist) : IClassFixture<MnistSlic
         Assert.Contains("| method | test accuracy | block sparsity | trainable params | training FLOPs (run) |", output);
         using var json = JsonDocument.Parse(File.ReadAllText(Path.Combine(temp.Path, "bench.json")));
         var methods = json.RootElement.EnumerateArray().ToList();
-        Assert.Equal(["Dense", "GroupLasso", "Kronecker 3x112,2x60,auto r2", "Kronecker λ2 search r4", "Dense LeNet5", "Kronecker LeNet5 r4"],
+        Assert.Equal(["Dense", "GroupLasso", "Kronecker 4x112,2x60,auto r2", "Kronecker λ2 search r4", "Dense LeNet5", "Kronecker LeNet5 r4"],
             methods.Select(m => m.GetProperty("method").GetString()));
         string[] fields =
         [

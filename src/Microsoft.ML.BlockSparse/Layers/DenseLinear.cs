@@ -46,6 +46,14 @@ internal sealed class DenseLinear : nn.Module<Tensor, Tensor>, IBlockSparseLayer
 
     public Tensor MaterializeWeight() => weight.detach().clone();
 
+    /// <summary>Starts from a trained dense layer's weight and bias.</summary>
+    public void InitializeFrom(Tensor weight, Tensor bias)
+    {
+        using var _ = no_grad();
+        this.weight.copy_(weight);
+        this.bias.copy_(bias);
+    }
+
     /// <summary>
     /// The weight seen as blocks: <c>[p, m, q, n]</c>, a view (block <c>(a, b)</c> is <c>[a, :, b, :]</c>).
     /// </summary>

@@ -14,6 +14,9 @@ internal interface IBlockSparseLayer
 
     Tensor Bias { get; }
 
+    /// <summary>Starts from a trained dense layer (<c>out × in</c> weight, <c>out</c> bias, on this layer's device).</summary>
+    void InitializeFrom(Tensor weight, Tensor bias);
+
     /// <summary>Counts for the sparsity report, read from the layer's current factors.</summary>
     Reporting.LayerSparsity Describe(int index);
 }

@@ -84,6 +84,20 @@ internal sealed class KroneckerLinear : nn.Module<Tensor, Tensor>, IBlockSparseL
         return weight.MoveToOuterDisposeScope();
     }
 
+    /// <summary>
+    /// Starts from a trained dense layer: the bias as given, and each candidate from the nearest Kronecker
+    /// product of an equal share of the weight (so the candidates' sum starts near <paramref name="weight"/>).
+    /// </summary>
+    public void InitializeFrom(Tensor weight, Tensor bias)
+    {
+        using var _ = no_grad();
+        using var scope = NewDisposeScope();
+        var share = weight.div(candidates.Count);
+        foreach (var candidate in candidates)
+            candidate.InitializeFrom(share);
+        this.bias.copy_(bias);
+    }
+
     /// <summary>Removes candidate <paramref name="index"/> for good: zeroed, no longer trained or computed.</summary>
     public void RetireCandidate(int index)
     {

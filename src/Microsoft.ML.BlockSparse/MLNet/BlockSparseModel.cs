@@ -47,6 +47,13 @@ public sealed class BlockSparseModel : ITransformer, IDisposable
     /// </summary>
     public int KeptEpoch { get; }
 
+    /// <summary>
+    /// For <see cref="BlockSparseMethod.Dense"/> models, the trained weights of every layer, input side first: pass
+    /// them as <see cref="BlockSparseTrainer.Options.InitialWeights"/> to start a Kronecker run from them (nearest
+    /// Kronecker product). Null for the other methods, which never build dense weights.
+    /// </summary>
+    public IReadOnlyList<DenseLayerWeights>? DenseWeights { get; internal init; }
+
     /// <summary>Number of classes (length of <c>Score</c>).</summary>
     public int ClassCount { get; }
 

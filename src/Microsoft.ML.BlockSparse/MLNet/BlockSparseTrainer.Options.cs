@@ -113,6 +113,14 @@ public sealed partial class BlockSparseTrainer
         /// </summary>
         public ImageShape? ImageShape { get; set; }
 
+        /// <summary>
+        /// Trained dense weights to start from, one per layer (hidden layers, then the output layer), for fine-tuning an
+        /// existing dense model: factored layers start at the nearest Kronecker product of their weight (rearrangement
+        /// and SVD, METHOD.md) with every gate at one, dense layers at the weight itself. A Dense run's
+        /// <see cref="BlockSparseModel.DenseWeights"/> has this form. Default null (random initialisation).
+        /// </summary>
+        public IReadOnlyList<DenseLayerWeights>? InitialWeights { get; set; }
+
         /// <summary>Passes over the training data. Default 30.</summary>
         public int Epochs { get; set; } = Defaults.Epochs;
 

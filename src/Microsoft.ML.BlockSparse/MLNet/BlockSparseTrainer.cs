@@ -57,6 +57,15 @@ public sealed partial class BlockSparseTrainer : IEstimator<BlockSparseModel>
         // Checked now so a wrong shape fails before training (the MLP reads flat features and only checks it).
         var imageShape = ImageShapeCheck.Resolve(options.ImageShape, features, featureLength);
         var plan = PlanNetwork(featureLength, classes, imageShape, features.Name);
+        if (options.InitialWeights is { } initialWeights)
+        {
+            if (plan.Convolutions.Count > 0)
+            {
+                throw new ArgumentOutOfRangeException(nameof(Options.InitialWeights),
+                    $"BlockSparseTrainer.Options.InitialWeights is set, but Architecture {options.Architecture} has convolutions, which cannot start from dense linear weights; use it with the Mlp architecture.");
+            }
+            InitialWeightsCheck.Check(initialWeights, plan.Linear);
+        }
         var device = ComputeDeviceResolver.Resolve(options.Device);
         // A bad checkpoint or directory is reported before minutes go into reading the data.
         using var resume = OpenResumeCheckpoint();
@@ -86,6 +95,8 @@ public sealed partial class BlockSparseTrainer : IEstimator<BlockSparseModel>
 
         using var network = new BlockSparseNetwork(plan, options.Rank, settings.Seed);
         network.to(device);
+        if (options.InitialWeights is { } initial)
+            network.InitializeFrom(initial);
         var control = new RunControl
         {
             Cancellation = options.CancellationToken,
@@ -105,7 +116,19 @@ public sealed partial class BlockSparseTrainer : IEstimator<BlockSparseModel>
         var onnx = OnnxExporter.Export(network, options.FeatureColumnName);
         var scoring = ScoringPipeline.Build(onnx, options.FeatureColumnName, label, classes, input);
         var inputCheck = new ScoringInputCheck(options.FeatureColumnName, featureLength, options.LabelColumnName, classes, LabelKeys.Values(label));
-        return new BlockSparseModel(scoring, report, history, onnx, inputCheck, EarlyStopping.KeptEpoch(history, options.EarlyStoppingPatience > 0));
+        return new BlockSparseModel(scoring, report, history, onnx, inputCheck, EarlyStopping.KeptEpoch(history, options.EarlyStoppingPatience > 0))
+        {
+            // Only the dense baseline has dense weights to give; the other methods exist not to build them.
+            DenseWeights = options.Method == BlockSparseMethod.Dense ? network.Layers.Select(DenseLayerWeightsOf).ToList() : null,
+        };
+    }
+
+    private static DenseLayerWeights DenseLayerWeightsOf(Layers.IBlockSparseLayer layer)
+    {
+        using var weight = layer.MaterializeWeight();
+        using var hostWeight = weight.detach().to(CPU).contiguous();
+        using var hostBias = layer.Bias.detach().to(CPU).contiguous();
+        return new DenseLayerWeights(hostWeight.data<float>().ToArray(), hostBias.data<float>().ToArray());
     }
 
     /// <summary>The network for <see cref="Options.Architecture"/>: an MLP, or LeNet5 on <paramref name="imageShape"/>.</summary>

@@ -39,6 +39,7 @@ internal static class RunFingerprint
             [nameof(options.GroupLassoLambda)] = Number(options.GroupLassoLambda),
             [nameof(options.GroupLassoPruneThreshold)] = Number(options.GroupLassoPruneThreshold),
             [nameof(options.TargetBlockSparsity)] = options.TargetBlockSparsity is { } target ? Number(target) : "none",
+            [nameof(options.InitialWeights)] = options.InitialWeights is { } initial ? Digest(initial) : "none",
             [nameof(options.PruneEveryEpochs)] = Integer(options.PruneEveryEpochs),
             [nameof(options.PruneThreshold)] = Number(options.PruneThreshold),
             [nameof(options.ValidationFraction)] = Number(options.ValidationFraction),
@@ -56,6 +57,17 @@ internal static class RunFingerprint
             fingerprint["image shape"] = plan.Image?.ToString() ?? "none";
         }
         return fingerprint;
+    }
+
+    private static string Digest(IReadOnlyList<DenseLayerWeights> weights)
+    {
+        using var hash = System.Security.Cryptography.IncrementalHash.CreateHash(System.Security.Cryptography.HashAlgorithmName.SHA256);
+        foreach (var layer in weights)
+        {
+            hash.AppendData(System.Runtime.InteropServices.MemoryMarshal.AsBytes(layer.Weights.AsSpan()));
+            hash.AppendData(System.Runtime.InteropServices.MemoryMarshal.AsBytes(layer.Bias.AsSpan()));
+        }
+        return Convert.ToHexString(hash.GetHashAndReset());
     }
 
     /// <summary>Throws, naming every difference, unless the checkpoint's fingerprint is this run's.</summary>

@@ -103,6 +103,24 @@ internal sealed class BlockSparseNetwork : nn.Module<Tensor, Tensor>
         return x.MoveToOuterDisposeScope();
     }
 
+    /// <summary>
+    /// Starts every layer from trained dense weights, one per layer, input side first (already checked
+    /// against the layer sizes): factored layers by their nearest Kronecker product.
+    /// </summary>
+    public void InitializeFrom(IReadOnlyList<DenseLayerWeights> weights)
+    {
+        var all = Layers;
+        for (int i = 0; i < all.Count; i++)
+        {
+            using var scope = NewDisposeScope();
+            var layer = all[i];
+            var device = layer.Bias.device;
+            var w = tensor(weights[i].Weights, [layer.OutFeatures, layer.InFeatures]).to(device);
+            var b = tensor(weights[i].Bias).to(device);
+            layer.InitializeFrom(w, b);
+        }
+    }
+
     /// <summary>One row per layer, convolutions first (indices run on through the linear layers).</summary>
     public SparsityReport Report()
     {

@@ -94,7 +94,7 @@ internal static class NetworkTrainer
                 Epochs = settings.Epochs,
                 Loss = lossSum.item<double>() / rows,
                 Penalty = lambda1 * GateL1(network),
-                Lambda1 = lambda1,
+                Lambda1 = factored.Count > 0 ? lambda1 : 0,   // the baselines have no gates
                 Lambda2 = choosing ? lambda2 : 0,
                 TrainAccuracy = (double)correct.item<long>() / rows,
                 BlockSparsity = report.BlockSparsity,

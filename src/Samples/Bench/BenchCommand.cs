@@ -17,12 +17,15 @@ namespace Samples.Bench;
 internal static class BenchCommand
 {
     /// <summary>
-    /// The fixed Kronecker configuration: rank 2 with tall grids and wide blocks, so the factored product
-    /// costs about <c>r·(1/p + 1/n)</c> ≈ 4 % of the dense one (METHOD.md). 3x112 blocks read four image
-    /// rows at a time; the output layer's shape is chosen automatically.
+    /// The fixed Kronecker configuration, chosen for the issue's budget of 5 % of the dense training FLOPs:
+    /// rank 2 with tall grids and wide blocks, so the factored product costs about <c>r·(1/p + 1/n)</c> of
+    /// the dense one (METHOD.md). 4x112 blocks read four image rows at a time; the output layer's shape is
+    /// chosen automatically. Half the default λ1 keeps more of the scarce capacity (still over 50 % zero
+    /// blocks), and a learning rate of 0.005 measured best for it (README, "Benchmark").
     /// </summary>
     public const int FixedRank = 2;
-    public const string FixedBlocks = "3x112,2x60,auto";
+    public const string FixedBlocks = "4x112,2x60,auto";
+    public const double FixedL1Start = 0.0005, FixedL1Increment = 0.0001, FixedLearningRate = 0.005;
 
     /// <summary>Rank of the Kronecker LeNet5 row (see README, "LeNet5").</summary>
     public const int LeNetRank = 4;
@@ -31,7 +34,8 @@ internal static class BenchCommand
         bench [--data DIR] [--epochs N] [--out DIR] [--train-rows N] [--test-rows N] [--seed S] [--rank R] [--block MxN,...] [--lenet]
           trains Dense, GroupLasso and Kronecker (fixed block shape, and λ2's search) on the same data and prints one table;
           writes DIR/bench.json, DIR/bench.png and each method's model zip (default DIR: artifacts/bench; existing files are replaced, and the output says so)
-          --rank, --block  the fixed Kronecker configuration (default: rank 2, blocks 3x112,2x60,auto); GroupLasso uses the same blocks
+          --rank, --block  the fixed Kronecker configuration (default: rank 2, blocks 4x112,2x60,auto, λ1 0.0005 +0.0001/5 epochs, lr 0.005);
+                           GroupLasso uses the same blocks; Dense and the λ2 search use the library defaults
           --lenet  also Dense LeNet5 and Kronecker LeNet5 (rank 4, automatic channel blocks) rows, measured against the dense LeNet5
         """;
 
@@ -63,6 +67,9 @@ internal static class BenchCommand
         {
             o.Rank = rank;
             o.LayerBlockShapes = blocks;
+            o.L1Start = FixedL1Start;
+            o.L1Increment = FixedL1Increment;
+            o.LearningRate = FixedLearningRate;
         });
         var search = bench.Run($"Kronecker λ2 search r{new BlockSparseTrainer.Options().Rank}", "kronecker-search", o => o.SearchBlockShapes = true);
         // The paper's comparison: group lasso pruned to the same block sparsity, on the same blocks.

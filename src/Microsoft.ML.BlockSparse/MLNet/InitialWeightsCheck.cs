@@ -1,0 +1,31 @@
+using Microsoft.ML.BlockSparse.Network;
+
+namespace Microsoft.ML.BlockSparse.MLNet;
+
+/// <summary>Checks <see cref="BlockSparseTrainer.Options.InitialWeights"/> against the planned layers before anything is copied.</summary>
+internal static class InitialWeightsCheck
+{
+    public static void Check(IReadOnlyList<DenseLayerWeights> weights, IReadOnlyList<LayerPlan> plan)
+    {
+        const string option = nameof(BlockSparseTrainer.Options.InitialWeights);
+        if (weights.Count != plan.Count)
+        {
+            throw new ArgumentException($"BlockSparseTrainer.Options.{option} has {weights.Count} layers; the network has {plan.Count} "
+                + $"({string.Join(", ", plan.Select(p => $"{p.InFeatures}->{p.OutFeatures}"))}).", option);
+        }
+        for (int i = 0; i < plan.Count; i++)
+        {
+            var (layer, given) = (plan[i], weights[i]);
+            if (given?.Weights is null || given.Bias is null)
+                throw new ArgumentException($"BlockSparseTrainer.Options.{option}[{i}] needs both Weights and Bias.", option);
+            long expected = (long)layer.OutFeatures * layer.InFeatures;
+            if (given.Weights.Length != expected || given.Bias.Length != layer.OutFeatures)
+            {
+                throw new ArgumentException($"BlockSparseTrainer.Options.{option}[{i}] has {given.Weights.Length} weights and {given.Bias.Length} biases; "
+                    + $"layer {i} ({layer.InFeatures} in, {layer.OutFeatures} out) needs {expected} weights (out x in, row by row) and {layer.OutFeatures} biases.", option);
+            }
+            if (given.Weights.Any(v => !float.IsFinite(v)) || given.Bias.Any(v => !float.IsFinite(v)))
+                throw new ArgumentException($"BlockSparseTrainer.Options.{option}[{i}] holds NaN or infinite values.", option);
+        }
+    }
+}
