@@ -20,7 +20,9 @@ internal static class TrainCommand
               [--train-rows N] [--test-rows N] [--model FILE.zip] [--report FILE.json]
               [--method kronecker|dense|grouplasso] [--search] [--candidates MxN/MxN[,...]] [--l2 X] [--l2-increment X]
               [--group-lasso X] [--target-sparsity F] [--validation-fraction X] [--patience N] [--checkpoint DIR [--resume]]
-              [--test-fraction F] [--image-size WxH] [--channels 1|3]
+              [--test-fraction F] [--image-size WxH] [--channels 1|3] [--architecture mlp|lenet5]
+          --architecture  mlp (default: --hidden layers on the flat pixels) or lenet5 (two factored convolutions with pooling,
+                    then 120, 84 and the classes; --hidden does not apply, --block takes 5 shapes: conv channel blocks, then linear)
           --data    folder with train/t10k images and labels in IDX format (optionally .gz), or an image folder
                     (one sub-folder per class, the Model Builder layout; with train/ and test/ sub-folders of that layout,
                     those are the split); default: the MNIST cache of build/setup.sh ($BLOCKSPARSE_DATA or ~/.cache/blocksparse/mnist)
@@ -46,7 +48,7 @@ internal static class TrainCommand
         ["--data", "--epochs", "--rank", "--block", "--hidden", "--seed", "--device", "--l1", "--l1-increment", "--lr", "--lr-schedule", "--batch",
          "--train-rows", "--test-rows", "--model", "--report", "--validation-fraction", "--patience", "--checkpoint",
          "--method", "--candidates", "--l2", "--l2-increment", "--group-lasso", "--target-sparsity",
-         "--test-fraction", "--image-size", "--channels"];
+         "--test-fraction", "--image-size", "--channels", "--architecture"];
 
     private static readonly HashSet<string> Flags = ["--resume", "--search"];
 
@@ -220,6 +222,17 @@ internal static class TrainCommand
             {
                 throw new UsageException($"--candidates: {e.Message}");
             }
+        }
+        if (cl.Text("--architecture") is { } architecture)
+        {
+            options.Architecture = architecture.ToLowerInvariant() switch
+            {
+                "mlp" => NetworkArchitecture.Mlp,
+                "lenet5" or "lenet" => NetworkArchitecture.LeNet5,
+                _ => throw new UsageException($"--architecture must be mlp or lenet5; got '{architecture}'."),
+            };
+            if (options.Architecture == NetworkArchitecture.LeNet5 && cl.Text("--hidden") is not null)
+                throw new UsageException("--hidden applies to the mlp architecture; lenet5's layer sizes are fixed.");
         }
         if (cl.Text("--method") is { } method)
         {

@@ -14,12 +14,13 @@ public class SampleBenchCommandTests(MnistSlice mnist) : IClassFixture<MnistSlic
     public void BenchRunsEveryMethodAndWritesTableJsonAndChart()
     {
         var output = SampleApp.Run("bench", "--data", mnist.Folder, "--train-rows", "1000", "--test-rows", "300",
-            "--epochs", "1", "--out", temp.Path);
+            "--epochs", "1", "--out", temp.Path, "--lenet");
 
         Assert.Contains("| method | test accuracy | block sparsity | trainable params | training FLOPs (run) |", output);
         using var json = JsonDocument.Parse(File.ReadAllText(Path.Combine(temp.Path, "bench.json")));
         var methods = json.RootElement.EnumerateArray().ToList();
-        Assert.Equal(["Dense", "GroupLasso", "Kronecker 4x112,2x60,auto r2", "Kronecker λ2 search r4"], methods.Select(m => m.GetProperty("method").GetString()));
+        Assert.Equal(["Dense", "GroupLasso", "Kronecker 4x112,2x60,auto r2", "Kronecker λ2 search r4", "Dense LeNet5", "Kronecker LeNet5 r4"],
+            methods.Select(m => m.GetProperty("method").GetString()));
         string[] fields =
         [
             "testAccuracy", "blockSparsity", "trainableParameters", "trainingFlops", "secondsPerEpoch", "peakWorkingSetBytes",
@@ -38,6 +39,14 @@ public class SampleBenchCommandTests(MnistSlice mnist) : IClassFixture<MnistSlic
         Assert.True(methods[2].GetProperty("trainingFlops").GetInt64() < denseFlops / 10);
         // GroupLasso is pruned to the fixed Kronecker run's block sparsity.
         Assert.Equal(methods[2].GetProperty("blockSparsity").GetDouble(), methods[1].GetProperty("blockSparsity").GetDouble(), 2);
+
+        // The LeNet5 rows are against the dense LeNet5: 61,706 parameters, the Kronecker one far fewer and cheaper to train.
+        Assert.Equal(["Mlp", "Mlp", "Mlp", "Mlp", "LeNet5", "LeNet5"], methods.Select(m => m.GetProperty("architecture").GetString()));
+        Assert.Equal(61_706, methods[4].GetProperty("trainableParameters").GetInt64());
+        Assert.Equal(61_706, methods[5].GetProperty("denseParameters").GetInt64());
+        Assert.True(methods[5].GetProperty("trainableParameters").GetInt64() < 61_706 / 10);
+        Assert.True(methods[5].GetProperty("trainingFlops").GetInt64() < methods[4].GetProperty("trainingFlops").GetInt64());
+        Assert.Contains("| Dense LeNet5 |", output);
 
         var png = File.ReadAllBytes(Path.Combine(temp.Path, "bench.png"));
         Assert.Equal(new byte[] { 0x89, (byte)'P', (byte)'N', (byte)'G' }, png.Take(4));

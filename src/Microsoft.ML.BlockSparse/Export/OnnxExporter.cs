@@ -28,7 +28,8 @@ internal static class OnnxExporter
         graph.Output.Add(FloatValueInfo(ScoreName, network.ClassCount));
 
         var layers = network.Layers;
-        string current = inputName;
+        // Convolution stages (LeNet5) turn the flat input into the flat maps the linear layers read.
+        string current = network.Image is null ? inputName : ConvStagesOnnx.Add(graph, network, inputName);
         for (int i = 0; i < layers.Count; i++)
         {
             var prefix = $"layer{i}";

@@ -9,7 +9,7 @@ namespace Microsoft.ML.BlockSparse.Layers;
 /// its contribution <c>Σ_i (S ⊙ A_i) ⊗ B_i</c> to the layer's weight (no bias), computed without
 /// building the weight: for an input reshaped to <c>X</c> (<c>q × n</c>), <c>Y = Σ_i (S ⊙ A_i)·(X·B_iᵀ)</c>.
 /// </summary>
-internal sealed class KroneckerFactors : nn.Module<Tensor, Tensor>
+internal sealed class KroneckerFactors : nn.Module<Tensor, Tensor>, IGatedBlocks
 {
     // Field names become the parameter names TorchSharp registers (and checkpoints use).
     private readonly Parameter gate;   // S: p × q

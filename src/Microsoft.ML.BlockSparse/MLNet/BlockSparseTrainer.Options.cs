@@ -14,8 +14,22 @@ public sealed partial class BlockSparseTrainer
         /// <summary>Feature column, a known-size vector of <see cref="float"/>. Default <c>"Features"</c>.</summary>
         public string FeatureColumnName { get; set; } = "Features";
 
-        /// <summary>Sizes of the hidden layers, input side first. Default <c>[300, 100]</c>.</summary>
+        /// <summary>
+        /// Sizes of the hidden layers, input side first. Default <c>[300, 100]</c>. Only for
+        /// <see cref="NetworkArchitecture.Mlp"/>: LeNet5's layer sizes are fixed, and it ignores this option.
+        /// </summary>
         public int[] HiddenLayers { get; set; } = [300, 100];
+
+        /// <summary>
+        /// The network: <see cref="NetworkArchitecture.Mlp"/> (default) on the flat features, or
+        /// <see cref="NetworkArchitecture.LeNet5"/>, two convolutions with pooling then three linear layers, which needs
+        /// the image shape (<see cref="ImageShape"/>, or a feature column made by <c>ExtractPixels</c>). For LeNet5,
+        /// <see cref="LayerBlockShapes"/> holds five entries (the two convolutions' channel blocks, output x input
+        /// channels, then the three linear layers), <see cref="BlockShape"/> and <see cref="SearchBlockShapes"/> apply to
+        /// the linear layers only, and <see cref="CandidateBlockShapes"/> is not supported. A convolution with no given
+        /// shape is factored with the cheapest channel block that saves both parameters and FLOPs, else stays dense.
+        /// </summary>
+        public NetworkArchitecture Architecture { get; set; } = NetworkArchitecture.Mlp;
 
         /// <summary>Kronecker rank <c>r</c> of every factored layer: more is more expressive and costlier. Default 4.</summary>
         public int Rank { get; set; } = Defaults.Rank;
@@ -94,7 +108,8 @@ public sealed partial class BlockSparseTrainer
         /// <summary>
         /// The shape (channels, height, width) of each image when the features are pixels; <c>C·H·W</c> must equal
         /// the feature length. Null (default): taken from the feature column when <c>ExtractPixels</c> made it,
-        /// otherwise the features are a flat vector. (The MLP reads flat features and only checks the shape.)
+        /// otherwise the features are a flat vector. LeNet5 (<see cref="Architecture"/>) needs it; the MLP reads flat
+        /// features and only checks the shape. For IDX MNIST data it is 1x28x28.
         /// </summary>
         public ImageShape? ImageShape { get; set; }
 
@@ -213,11 +228,19 @@ public sealed partial class BlockSparseTrainer
             Require(Rank >= 1, nameof(Rank), $"is {Rank}; the Kronecker rank must be at least 1");
             if (BlockShape is { } shared)
                 Require(shared.Rows >= 1 && shared.Columns >= 1, nameof(BlockShape), $"is {shared}; both sides must be at least 1");
-            if (LayerBlockShapes is not null)
+            Require(Enum.IsDefined(Architecture), nameof(Architecture), $"is {(int)Architecture}; expected Mlp or LeNet5");
+            if (LayerBlockShapes is not null && Architecture == NetworkArchitecture.LeNet5)
+            {
+                Require(LayerBlockShapes.Length == Network.LeNet5Plan.LayerCount, nameof(LayerBlockShapes),
+                    $"has {LayerBlockShapes.Length} shapes; LeNet5 needs {Network.LeNet5Plan.LayerCount} (the two convolutions' channel blocks, then the three linear layers)");
+            }
+            else if (LayerBlockShapes is not null)
             {
                 Require(LayerBlockShapes.Length == HiddenLayers.Length + 1, nameof(LayerBlockShapes),
                     $"has {LayerBlockShapes.Length} shapes; it needs one per layer, {HiddenLayers.Length + 1} (hidden layers, then the output layer)");
             }
+            Require(CandidateBlockShapes is null || Architecture == NetworkArchitecture.Mlp, nameof(CandidateBlockShapes),
+                "is set, but LeNet5 does not take candidate lists; give its block shapes with LayerBlockShapes, or use SearchBlockShapes for its linear layers");
             Require(Enum.IsDefined(Method), nameof(Method), $"is {(int)Method}; expected Kronecker, Dense or GroupLasso");
             if (CandidateBlockShapes is not null)
             {

@@ -54,11 +54,18 @@ public sealed partial class BlockSparseTrainer : IEstimator<BlockSparseModel>
     {
         ArgumentNullException.ThrowIfNull(input);
         var (label, features, classes, featureLength) = InputSchemaCheck.Check(input.Schema, options.LabelColumnName, options.FeatureColumnName);
-        // The MLP reads flat features; checked now so a wrong shape fails before training, not in a later architecture.
+        // Checked now so a wrong shape fails before training (the MLP reads flat features and only checks it).
         var imageShape = ImageShapeCheck.Resolve(options.ImageShape, features, featureLength);
-        var plan = PlanLayers(featureLength, classes);
+        var plan = PlanNetwork(featureLength, classes, imageShape, features.Name);
         if (options.InitialWeights is { } initialWeights)
-            InitialWeightsCheck.Check(initialWeights, plan);
+        {
+            if (plan.Convolutions.Count > 0)
+            {
+                throw new ArgumentOutOfRangeException(nameof(Options.InitialWeights),
+                    $"BlockSparseTrainer.Options.InitialWeights is set, but Architecture {options.Architecture} has convolutions, which cannot start from dense linear weights; use it with the Mlp architecture.");
+            }
+            InitialWeightsCheck.Check(initialWeights, plan.Linear);
+        }
         var device = ComputeDeviceResolver.Resolve(options.Device);
         // A bad checkpoint or directory is reported before minutes go into reading the data.
         using var resume = OpenResumeCheckpoint();
@@ -122,6 +129,19 @@ public sealed partial class BlockSparseTrainer : IEstimator<BlockSparseModel>
         using var hostWeight = weight.detach().to(CPU).contiguous();
         using var hostBias = layer.Bias.detach().to(CPU).contiguous();
         return new DenseLayerWeights(hostWeight.data<float>().ToArray(), hostBias.data<float>().ToArray());
+    }
+
+    /// <summary>The network for <see cref="Options.Architecture"/>: an MLP, or LeNet5 on <paramref name="imageShape"/>.</summary>
+    internal NetworkPlan PlanNetwork(int featureLength, int classes, ImageShape? imageShape, string featureColumn)
+    {
+        if (options.Architecture == NetworkArchitecture.Mlp)
+            return NetworkPlan.Mlp(PlanLayers(featureLength, classes));
+        var image = imageShape ?? throw new ArgumentOutOfRangeException(nameof(Options.ImageShape),
+            $"BlockSparseTrainer.Options.Architecture is {options.Architecture}, which reads images, but the image shape is unknown: "
+            + $"feature column '{featureColumn}' ({featureLength} values) was not made by ExtractPixels. Set BlockSparseTrainer.Options.ImageShape "
+            + "(channels x height x width, for example 1x28x28 for MNIST) or extract the pixels with ExtractPixels.");
+        var request = new PlanRequest(options.Method, options.Rank, options.BlockShape, options.LayerBlockShapes, null, options.SearchBlockShapes);
+        return LeNet5Plan.Plan(image, classes, request);
     }
 
     internal IReadOnlyList<LayerPlan> PlanLayers(int featureLength, int classes)

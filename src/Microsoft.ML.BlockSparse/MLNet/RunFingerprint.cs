@@ -12,14 +12,13 @@ internal static class RunFingerprint
 {
     private const string DataKey = "training data (SHA-256)";
 
-    public static SortedDictionary<string, string> Of(BlockSparseTrainer.Options options, IReadOnlyList<LayerPlan> plan,
+    public static SortedDictionary<string, string> Of(BlockSparseTrainer.Options options, NetworkPlan plan,
         TrainingData data, int featureLength, int classes)
     {
         static string Number(double value) => value.ToString("R", CultureInfo.InvariantCulture);
         static string Integer(long value) => value.ToString(CultureInfo.InvariantCulture);
-        var layers = string.Join("; ", plan.Select(p => $"{p.InFeatures}->{p.OutFeatures} "
-            + (p.Factored ? string.Join("/", p.Candidates) : p.PenaltyBlock is { } penalty ? $"dense, penalty {penalty}" : "dense")));
-        return new SortedDictionary<string, string>(StringComparer.Ordinal)
+        var layers = string.Join("; ", plan.Describe());
+        var fingerprint = new SortedDictionary<string, string>(StringComparer.Ordinal)
         {
             [nameof(options.HiddenLayers)] = string.Join(",", options.HiddenLayers),
             ["layers (block shapes)"] = layers,
@@ -51,6 +50,13 @@ internal static class RunFingerprint
             ["classes"] = Integer(classes),
             [DataKey] = data.Digest,
         };
+        // Only recorded when not the MLP, so checkpoints written before architectures existed still match.
+        if (options.Architecture != NetworkArchitecture.Mlp)
+        {
+            fingerprint[nameof(options.Architecture)] = options.Architecture.ToString();
+            fingerprint["image shape"] = plan.Image?.ToString() ?? "none";
+        }
+        return fingerprint;
     }
 
     private static string Digest(IReadOnlyList<DenseLayerWeights> weights)

@@ -7,22 +7,44 @@ using static TorchSharp.torch;
 namespace Microsoft.ML.BlockSparse.Network;
 
 /// <summary>
-/// A multilayer perceptron of Kronecker-factored layers (dense where a layer cannot be factored),
-/// ReLU between layers, logits out.
+/// A network of Kronecker-factored layers (dense where a layer cannot be factored), logits out: an MLP
+/// (ReLU between linear layers), or convolution stages (convolution, ReLU, max pooling) on the image the
+/// flat input is read as, then the linear layers on the flattened maps (<see cref="NetworkPlan"/>).
 /// </summary>
 internal sealed class BlockSparseNetwork : nn.Module<Tensor, Tensor>
 {
+    // Field names become parameter names: the MLP's stay layers.N.*, and an MLP has no convolutions to name.
+    private readonly ModuleList<nn.Module<Tensor, Tensor>> convolutions;
     private readonly ModuleList<nn.Module<Tensor, Tensor>> layers;
+    private readonly IReadOnlyList<ConvPlan> convolutionPlans;
 
     public BlockSparseNetwork(IReadOnlyList<LayerPlan> plan, int rank, ulong seed)
+        : this(NetworkPlan.Mlp(plan), rank, seed)
+    {
+    }
+
+    public BlockSparseNetwork(NetworkPlan plan, int rank, ulong seed)
         : base(nameof(BlockSparseNetwork))
     {
         // The generator makes initialisation depend on the seed alone, not on torch's global state.
         using var generator = new Generator(seed);
-        layers = new ModuleList<nn.Module<Tensor, Tensor>>();
-        for (int i = 0; i < plan.Count; i++)
+        Image = plan.Image;
+        if (plan.Convolutions.Count > 0 && plan.Image is null)
+            throw new ArgumentException("A network with convolutions needs the image shape its flat input is read as.", nameof(plan));
+        convolutions = new ModuleList<nn.Module<Tensor, Tensor>>();
+        convolutionPlans = plan.Convolutions;
+        for (int i = 0; i < plan.Convolutions.Count; i++)
         {
-            var p = plan[i];
+            var c = plan.Convolutions[i];
+            var kernel = (c.Kernel, c.Kernel);
+            convolutions.Add(c.Block is { } block
+                ? new KroneckerConv2d($"conv{i}", c.InChannels, c.OutChannels, kernel, block, rank, c.Input, generator, padding: c.Padding)
+                : new DenseConv2d($"conv{i}", c.InChannels, c.OutChannels, kernel, c.Input, c.DenseReason!, generator, padding: c.Padding));
+        }
+        layers = new ModuleList<nn.Module<Tensor, Tensor>>();
+        for (int i = 0; i < plan.Linear.Count; i++)
+        {
+            var p = plan.Linear[i];
             layers.Add(p.Factored
                 ? new KroneckerLinear($"layer{i}", p.InFeatures, p.OutFeatures, p.Candidates, rank, generator)
                 : new DenseLinear($"layer{i}", p.InFeatures, p.OutFeatures, p.DenseReason!, generator, p.PenaltyBlock));
@@ -30,9 +52,19 @@ internal sealed class BlockSparseNetwork : nn.Module<Tensor, Tensor>
         RegisterComponents();
     }
 
-    public int InputSize => Layers[0].InFeatures;
+    /// <summary>The shape the flat input is read as by the convolutions; null for an MLP.</summary>
+    public ImageShape? Image { get; }
+
+    /// <summary>The convolution stages, input side first (none for an MLP); each is followed by ReLU and its pooling.</summary>
+    public IReadOnlyList<IConvolutionLayer> Convolutions => convolutions.Cast<IConvolutionLayer>().ToList();
+
+    /// <summary>Max pooling window after convolution <c>i</c> (1: none).</summary>
+    public int PoolAfter(int i) => convolutionPlans[i].Pool;
+
+    public int InputSize => Image is { } image ? (int)image.Length : Layers[0].InFeatures;
     public int ClassCount => Layers[^1].OutFeatures;
 
+    /// <summary>The linear layers, after the convolutions (if any).</summary>
     public IReadOnlyList<IBlockSparseLayer> Layers => layers.Cast<IBlockSparseLayer>().ToList();
 
     public IEnumerable<KroneckerLinear> FactoredLayers => layers.OfType<KroneckerLinear>();
@@ -43,10 +75,25 @@ internal sealed class BlockSparseNetwork : nn.Module<Tensor, Tensor>
     /// <summary>Every live candidate's factor set, over all factored layers.</summary>
     public IEnumerable<KroneckerFactors> LiveFactors => FactoredLayers.SelectMany(l => l.LiveCandidates);
 
+    /// <summary>Everything with block gates that λ1, hard pruning and the gate masks act on: factored convolutions, then live linear candidates.</summary>
+    public IEnumerable<IGatedBlocks> GatedBlocks => convolutions.OfType<KroneckerConv2d>().Cast<IGatedBlocks>().Concat(LiveFactors);
+
     public override Tensor forward(Tensor input)
     {
         using var scope = NewDisposeScope();
         var x = input;
+        if (Image is { } image)
+        {
+            x = x.reshape(x.shape[0], image.Channels, image.Height, image.Width);
+            for (int i = 0; i < convolutions.Count; i++)
+            {
+                x = nn.functional.relu(convolutions[i].call(x));
+                int pool = convolutionPlans[i].Pool;
+                if (pool > 1)
+                    x = nn.functional.max_pool2d(x, pool, pool);
+            }
+            x = x.flatten(1);
+        }
         for (int i = 0; i < layers.Count; i++)
         {
             x = layers[i].call(x);
@@ -74,5 +121,10 @@ internal sealed class BlockSparseNetwork : nn.Module<Tensor, Tensor>
         }
     }
 
-    public SparsityReport Report() => new(Layers.Select((l, i) => l.Describe(i)).ToList());
+    /// <summary>One row per layer, convolutions first (indices run on through the linear layers).</summary>
+    public SparsityReport Report()
+    {
+        var convolutionRows = Convolutions.Select((c, i) => c.Describe(i)).ToList();
+        return new(convolutionRows.Concat(Layers.Select((l, i) => l.Describe(convolutionRows.Count + i))).ToList());
+    }
 }

@@ -12,7 +12,7 @@ namespace Microsoft.ML.BlockSparse.Regularization;
 internal static class ProximalPenalties
 {
     /// <summary>λ1·‖S‖₁ on every gate: a per-entry soft threshold, <c>τ = lr·λ1/(√v̂+ε)</c>.</summary>
-    public static void GateL1(IEnumerable<KroneckerFactors> factors, ProximalAdam optimizer, double learningRate, double lambda1)
+    public static void GateL1(IEnumerable<IGatedBlocks> factors, ProximalAdam optimizer, double learningRate, double lambda1)
     {
         if (lambda1 <= 0)
             return;

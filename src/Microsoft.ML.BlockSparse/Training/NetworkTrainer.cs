@@ -40,7 +40,7 @@ internal static class NetworkTrainer
             double lambda1 = settings.Lambda1.At(epoch), lambda2 = settings.Lambda2.At(epoch);
             // What this epoch costs: the candidates live now (retirement happens at the epoch's end).
             long epochFlops = network.Report().TrainingFlopsPerExample * rows;
-            var live = network.LiveFactors.ToList();
+            var live = network.GatedBlocks.ToList();
             // Running sums stay on the device: reading them per batch would synchronise a GPU every step.
             using var lossSum = zeros(1, dtype: ScalarType.Float64, device: device);
             using var correct = zeros(1, dtype: ScalarType.Int64, device: device);
@@ -81,7 +81,7 @@ internal static class NetworkTrainer
 
             if (settings.PruneEveryEpochs > 0 && (epoch + 1) % settings.PruneEveryEpochs == 0)
             {
-                foreach (var candidate in network.LiveFactors)
+                foreach (var candidate in network.GatedBlocks)
                     candidate.PruneGatesBelow(settings.PruneThreshold);
             }
             if (choosing)
@@ -116,7 +116,7 @@ internal static class NetworkTrainer
     {
         using var _ = no_grad();
         double total = 0;
-        foreach (var candidate in network.LiveFactors)
+        foreach (var candidate in network.GatedBlocks)
         {
             using var norm = candidate.Gate.abs().sum();
             total += norm.to_type(ScalarType.Float64).item<double>();

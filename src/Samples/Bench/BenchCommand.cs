@@ -28,19 +28,23 @@ internal static class BenchCommand
     public const double FixedL1Start = 0.0005, FixedL1Increment = 0.0001, FixedLearningRate = 0.005;
     public const double BenchGroupLassoLambda = 1e-4;
 
+    /// <summary>Rank of the Kronecker LeNet5 row (see README, "LeNet5").</summary>
+    public const int LeNetRank = 4;
+
     public const string Usage = """
-        bench [--data DIR] [--epochs N] [--out DIR] [--train-rows N] [--test-rows N] [--seed S] [--rank R] [--block MxN,...]
+        bench [--data DIR] [--epochs N] [--out DIR] [--train-rows N] [--test-rows N] [--seed S] [--rank R] [--block MxN,...] [--lenet]
           trains Dense, GroupLasso and Kronecker (fixed block shape, and λ2's search) on the same data and prints one table;
           writes DIR/bench.json, DIR/bench.png and each method's model zip (default DIR: artifacts/bench; existing files are replaced, and the output says so)
           --rank, --block  the fixed Kronecker configuration (default: rank 2, blocks 4x112,2x60,auto, λ1 0.0005 +0.0001/5 epochs, lr 0.005);
                            GroupLasso uses the same blocks; Dense and the λ2 search use the library defaults
+          --lenet  also Dense LeNet5 and Kronecker LeNet5 (rank 4, automatic channel blocks) rows, measured against the dense LeNet5
         """;
 
     private static readonly HashSet<string> ValueOptions = ["--data", "--epochs", "--out", "--train-rows", "--test-rows", "--seed", "--rank", "--block"];
 
     public static int Run(IEnumerable<string> args)
     {
-        var cl = new CommandLine(args, ValueOptions, new HashSet<string>());
+        var cl = new CommandLine(args, ValueOptions, new HashSet<string> { "--lenet" });
         var dataFolder = cl.Text("--data") ?? DataLocation.DefaultMnistFolder;
         var outFolder = Path.GetFullPath(cl.Text("--out") ?? Path.Combine("artifacts", "bench"));
         int epochs = cl.Int("--epochs", min: 1) ?? new BlockSparseTrainer.Options().Epochs;
@@ -80,7 +84,19 @@ internal static class BenchCommand
             o.GroupLassoLambda = BenchGroupLassoLambda;
             o.TargetBlockSparsity = fixedShape.BlockSparsity;
         });
-        var results = new[] { dense, groupLasso, fixedShape, search };
+        var results = new List<BenchResult> { dense, groupLasso, fixedShape, search };
+        if (cl.Has("--lenet"))
+        {
+            // LeNet5 reads the 28x28 images; its rows are compared with the dense LeNet5, not the MLP.
+            var (height, width) = IdxDataset.ImageSize(dataFolder, train: true);
+            void LeNet(BlockSparseTrainer.Options o)
+            {
+                o.Architecture = NetworkArchitecture.LeNet5;
+                o.ImageShape = new ImageShape(1, height, width);
+            }
+            results.Add(bench.Run("Dense LeNet5", "dense-lenet5", o => { LeNet(o); o.Method = BlockSparseMethod.Dense; }) with { Architecture = "LeNet5" });
+            results.Add(bench.Run($"Kronecker LeNet5 r{LeNetRank}", "kronecker-lenet5", o => { LeNet(o); o.Rank = LeNetRank; }) with { Architecture = "LeNet5" });
+        }
 
         Console.WriteLine();
         Console.Write(Table(results));
@@ -94,12 +110,12 @@ internal static class BenchCommand
 
     public static string Table(IReadOnlyList<BenchResult> results)
     {
-        var dense = results[0];
         var text = new StringBuilder();
         text.AppendLine("| method | test accuracy | block sparsity | trainable params | training FLOPs (run) | s / epoch | peak memory | model zip | Transform rows/s | PredictionEngine rows/s |");
         text.AppendLine("|---|---|---|---|---|---|---|---|---|---|");
         foreach (var r in results)
         {
+            var dense = results.First(x => x.Architecture == r.Architecture);
             text.AppendLine(string.Create(CultureInfo.InvariantCulture,
                 $"| {r.Method} | {r.TestAccuracy:P2} | {r.BlockSparsity:P1} | {r.TrainableParameters:N0} ({Ratio(r.TrainableParameters, dense.TrainableParameters)}) "
                 + $"| {r.TrainingFlops / 1e9:F1} G ({Ratio(r.TrainingFlops, dense.TrainingFlops)}) | {r.SecondsPerEpoch:F2} ({r.SecondsPerEpoch / dense.SecondsPerEpoch:F2}×) "

@@ -4,6 +4,9 @@ namespace Samples.Bench;
 internal sealed record BenchResult
 {
     public required string Method { get; init; }
+
+    /// <summary>The network (Mlp or LeNet5); a row's ratios are against the first row of the same architecture.</summary>
+    public string Architecture { get; init; } = nameof(Microsoft.ML.BlockSparse.NetworkArchitecture.Mlp);
     public required double TestAccuracy { get; init; }
     public required double BlockSparsity { get; init; }
     public required long TrainableParameters { get; init; }
