@@ -17,10 +17,18 @@ internal static class ProximalPenalties
         if (lambda1 <= 0)
             return;
         using var _ = no_grad();
-        foreach (var candidate in factors)
+        var gates = factors.Select(f => f.Gate).ToList();
+        if (optimizer.TryContiguous(gates, out var values, out var metric))
+        {
+            // All gates side by side in the optimiser's buffer: one soft threshold for the whole network.
+            using var scope = NewDisposeScope();
+            SoftThreshold.Apply(values, metric.reciprocal().mul_(learningRate * lambda1));
+            return;
+        }
+        foreach (var gate in gates)
         {
             using var scope = NewDisposeScope();
-            SoftThreshold.Apply(candidate.Gate, optimizer.Metric(candidate.Gate).reciprocal().mul_(learningRate * lambda1));
+            SoftThreshold.Apply(gate, optimizer.Metric(gate).reciprocal().mul_(learningRate * lambda1));
         }
     }
 

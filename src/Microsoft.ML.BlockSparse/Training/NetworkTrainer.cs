@@ -26,7 +26,10 @@ internal static class NetworkTrainer
         var factored = network.FactoredLayers.ToList();
         var groupLasso = network.GroupLassoLayers.ToList();
         bool choosing = factored.Any(l => l.Candidates.Count > 1);
-        using var optimizer = new ProximalAdam(network.parameters());
+        // Gates first, side by side, so λ1's step is one operation (ProximalAdam.TryContiguous).
+        var gates = network.GatedBlocks.Select(g => g.Gate).ToList();
+        var gateSet = new HashSet<TorchSharp.Modules.Parameter>(gates, ReferenceEqualityComparer.Instance);
+        using var optimizer = new ProximalAdam(gates.Concat(network.parameters().Where(p => !gateSet.Contains(p))));
         using var shuffler = new Generator(settings.Seed + 1);
         long stepsPerEpoch = (rows + settings.BatchSize - 1) / settings.BatchSize;
         // Resume, cancellation, divergence, validation, early stopping and checkpoints live there.

@@ -21,10 +21,11 @@ internal sealed class ProximalAdam : IDisposable
     private const double Beta1 = 0.9, Beta2 = 0.999, Epsilon = 1e-8;
     private readonly List<Slot> slots = new();
     private readonly Dictionary<Parameter, Slot> byParameter = new(ReferenceEqualityComparer.Instance);
-    // Every parameter, its moments and its metric live in one flat buffer each (the parameters become
-    // views into theirs), so a step is a handful of whole-buffer operations instead of nine per
+    // Every parameter, its gradient, its moments and its metric live in one flat buffer each (the
+    // parameters and their .grad become views into theirs; backward accumulates into a .grad in place),
+    // so zeroing the gradients and a step are a handful of whole-buffer operations instead of ten per
     // parameter: with small factored layers the per-operation overhead, not arithmetic, is the cost.
-    private readonly Tensor values, mean, variance, metric;
+    private readonly Tensor values, grads, mean, variance, metric;
     private long steps;
 
     public ProximalAdam(IEnumerable<Parameter> parameters)
@@ -35,6 +36,7 @@ internal sealed class ProximalAdam : IDisposable
         var first = list[0];
         long total = list.Sum(p => p.numel());
         values = empty(total, dtype: first.dtype, device: first.device);
+        grads = zeros(total, dtype: first.dtype, device: first.device);
         mean = zeros(total, dtype: first.dtype, device: first.device);
         variance = zeros(total, dtype: first.dtype, device: first.device);
         metric = ones(total, dtype: first.dtype, device: first.device);
@@ -56,7 +58,9 @@ internal sealed class ProximalAdam : IDisposable
                     else
                         alias.Dispose();
                 }
-                var slot = new Slot(p, offset, size,
+                var grad = grads.narrow(0, offset, size).view(shape);
+                p.grad = grad;
+                var slot = new Slot(p, offset, size, grad,
                     mean.narrow(0, offset, size).view(shape), variance.narrow(0, offset, size).view(shape), metric.narrow(0, offset, size).view(shape));
                 slots.Add(slot);
                 byParameter.Add(p, slot);
@@ -75,23 +79,14 @@ internal sealed class ProximalAdam : IDisposable
         double correction1 = 1 - Math.Pow(Beta1, steps);
         double correction2 = 1 - Math.Pow(Beta2, steps);
         using var _ = no_grad();
-        using var scope = NewDisposeScope();
-        var grads = new Tensor[slots.Count];
-        for (int i = 0; i < slots.Count; i++)
+        foreach (var slot in slots)
         {
-            var slot = slots[i];
-            // A frozen parameter (a retired candidate) gets no gradient and no momentum: it stays where it is.
-            if (slot.Parameter.grad is { } grad && slot.Parameter.requires_grad)
-            {
-                grads[i] = grad.reshape(-1);
-            }
-            else
-            {
-                grads[i] = zeros(slot.Size, dtype: values.dtype, device: values.device);
+            // A frozen parameter (a retired candidate) gets no gradient and must keep no momentum either,
+            // or Adam would move it away from zero.
+            if (!slot.Parameter.requires_grad)
                 slot.Mean.zero_();
-            }
         }
-        var g = cat(grads);
+        var g = grads;
         mean.mul_(Beta1).add_(g, alpha: 1 - Beta1);
         variance.mul_(Beta2).addcmul_(g, g, value: 1 - Beta2);
         metric.copy_(variance).div_(correction2).sqrt_().add_(Epsilon);
@@ -112,16 +107,36 @@ internal sealed class ProximalAdam : IDisposable
     public IEnumerable<(Parameter Parameter, Tensor Mean, Tensor Variance)> Moments
         => slots.Select(s => (s.Parameter, s.Mean, s.Variance));
 
-    public void ZeroGrad()
+    public void ZeroGrad() => grads.zero_();
+
+    /// <summary>
+    /// The values and metric of <paramref name="parameters"/> as one flat view each, when they lie next to
+    /// each other in this order in the optimiser's buffer (the trainer puts all gates first), so a penalty
+    /// can treat them in one operation; false otherwise.
+    /// </summary>
+    public bool TryContiguous(IReadOnlyList<Parameter> parameters, out Tensor values, out Tensor metric)
     {
-        foreach (var slot in slots)
-            slot.Parameter.grad?.zero_();
+        values = metric = null!;
+        if (parameters.Count == 0)
+            return false;
+        long start = byParameter[parameters[0]].Offset, next = start;
+        foreach (var p in parameters)
+        {
+            var slot = byParameter[p];
+            if (slot.Offset != next)
+                return false;
+            next += slot.Size;
+        }
+        values = this.values.narrow(0, start, next - start);
+        metric = this.metric.narrow(0, start, next - start);
+        return true;
     }
 
     public void Dispose()
     {
         foreach (var slot in slots)
         {
+            slot.Grad.Dispose();
             slot.Mean.Dispose();
             slot.Variance.Dispose();
             slot.Metric.Dispose();
@@ -130,10 +145,11 @@ internal sealed class ProximalAdam : IDisposable
         byParameter.Clear();
         mean.Dispose();
         variance.Dispose();
+        grads.Dispose();
         metric.Dispose();
         // The parameters still view `values`: it stays alive through them.
         values.Dispose();
     }
 
-    private sealed record Slot(Parameter Parameter, long Offset, long Size, Tensor Mean, Tensor Variance, Tensor Metric);
+    private sealed record Slot(Parameter Parameter, long Offset, long Size, Tensor Grad, Tensor Mean, Tensor Variance, Tensor Metric);
 }
