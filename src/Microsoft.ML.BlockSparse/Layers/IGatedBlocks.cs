@@ -1,4 +1,5 @@
 using TorchSharp.Modules;
+using static TorchSharp.torch;
 
 namespace Microsoft.ML.BlockSparse.Layers;
 
@@ -10,6 +11,9 @@ internal interface IGatedBlocks
 {
     /// <summary><c>S</c>: one gate per block.</summary>
     Parameter Gate { get; }
+
+    /// <summary>1 where a block may be non-zero, 0 where hard pruning removed it for good (a buffer, shaped like <see cref="Gate"/>).</summary>
+    Tensor GateMask { get; }
 
     /// <summary>Zeroes the gates of blocks that hard pruning removed, so they stay zero.</summary>
     void ApplyGateMask();

@@ -30,6 +30,9 @@ internal static class NetworkTrainer
         var gates = network.GatedBlocks.Select(g => g.Gate).ToList();
         var gateSet = new HashSet<TorchSharp.Modules.Parameter>(gates, ReferenceEqualityComparer.Instance);
         using var optimizer = new ProximalAdam(gates.Concat(network.parameters().Where(p => !gateSet.Contains(p))));
+        var gated = network.GatedBlocks.ToList();
+        using var masks = new FlatGateMasks(gated);
+        bool gatesSideBySide = optimizer.TryContiguous(gates, out var allGates, out _);
         using var shuffler = new Generator(settings.Seed + 1);
         long stepsPerEpoch = (rows + settings.BatchSize - 1) / settings.BatchSize;
         // Resume, cancellation, divergence, validation, early stopping and checkpoints live there.
@@ -44,6 +47,8 @@ internal static class NetworkTrainer
             // What this epoch costs: the candidates live now (retirement happens at the epoch's end).
             long epochFlops = network.Report().TrainingFlopsPerExample * rows;
             var live = network.GatedBlocks.ToList();
+            // Until λ2 retires a candidate, every gate is live and the masks apply in one operation.
+            bool oneMaskOperation = gatesSideBySide && live.Count == gated.Count;
             // Running sums stay on the device: reading them per batch would synchronise a GPU every step.
             using var lossSum = zeros(1, dtype: ScalarType.Float64, device: device);
             using var correct = zeros(1, dtype: ScalarType.Int64, device: device);
@@ -71,12 +76,13 @@ internal static class NetworkTrainer
                         ProximalPenalties.CandidateGroups(factored, optimizer, learningRate, lambda2);
                     if (groupLasso.Count > 0)
                         ProximalPenalties.WeightBlocks(groupLasso, optimizer, learningRate, settings.GroupLassoLambda);
-                    foreach (var candidate in live)
-                        candidate.ApplyGateMask();
-
                     using (no_grad())
                     {
-                        lossSum.add_(loss.detach().to_type(ScalarType.Float64).mul(size));
+                        if (oneMaskOperation)
+                            allGates.mul_(masks.Values);
+                        else
+                            live.ForEach(candidate => candidate.ApplyGateMask());
+                        lossSum.add_(loss.detach(), alpha: size);
                         correct.add_(logits.argmax(1).eq(y).sum());
                     }
                 }
