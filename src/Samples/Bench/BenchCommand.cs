@@ -83,8 +83,10 @@ internal static class BenchCommand
             o.Rank = rank;
             o.LayerBlockShapes = blocks;
             // Weak enough that the penalty alone zeroes fewer blocks than the Kronecker run (the default 0.001
-            // zeroed 90 % of them here); pruning the smallest blocks then brings it to exactly that sparsity.
+            // zeroed 90 % of them here); pruning the smallest blocks, and only that (no threshold), then brings
+            // it to exactly that sparsity.
             o.GroupLassoLambda = BenchGroupLassoLambda;
+            o.GroupLassoPruneThreshold = 0;
             o.TargetBlockSparsity = fixedShape.BlockSparsity;
         });
         var results = new List<BenchResult> { dense, groupLasso, fixedShape, search };
