@@ -19,7 +19,6 @@ namespace Microsoft.ML.BlockSparse.Export;
 internal static class OnnxExporter
 {
     public const string ScoreName = "Score";
-    private const int OpsetVersion = 13;
 
     public static byte[] Export(BlockSparseNetwork network, string inputName)
     {
@@ -46,15 +45,7 @@ internal static class OnnxExporter
         softmax.Attribute.Add(new AttributeProto { Name = "axis", Type = AttributeProto.Types.AttributeType.Int, I = 0 });
         graph.Node.Add(softmax);
 
-        var model = new ModelProto
-        {
-            IrVersion = 8,
-            ProducerName = "Microsoft.ML.BlockSparse",
-            ProducerVersion = typeof(OnnxExporter).Assembly.GetName().Version?.ToString() ?? "",
-            Graph = graph,
-        };
-        model.OpsetImport.Add(new OperatorSetIdProto { Domain = "", Version = OpsetVersion });
-        return model.ToByteArray();
+        return OnnxNodes.ModelBytes(graph);
     }
 
     // The sum over the layer's live candidates of their factored products, plus the bias.
@@ -99,41 +90,13 @@ internal static class OnnxExporter
     }
 
     private static string Reshape(GraphProto graph, string input, string name, params long[] shape)
-    {
-        var shapeTensor = new TensorProto { Name = name + ".shape", DataType = (int)TensorProto.Types.DataType.Int64, Dims = { shape.Length } };
-        shapeTensor.Int64Data.AddRange(shape);
-        graph.Initializer.Add(shapeTensor);
-        return AddNode(graph, "Reshape", name, input, shapeTensor.Name);
-    }
+        => OnnxNodes.Reshape(graph, input, name, shape);
 
     private static string AddNode(GraphProto graph, string op, string name, params string[] inputs)
-    {
-        var node = new NodeProto { OpType = op, Name = name, Output = { name + ".out" } };
-        node.Input.AddRange(inputs);
-        graph.Node.Add(node);
-        return node.Output[0];
-    }
+        => OnnxNodes.Add(graph, op, name, inputs).Output[0];
 
     private static string AddFloatInitializer(GraphProto graph, string name, Tensor value)
-    {
-        using var cpu = value.detach().to(CPU).contiguous().to_type(ScalarType.Float32);
-        var tensor = new TensorProto { Name = name, DataType = (int)TensorProto.Types.DataType.Float };
-        tensor.Dims.AddRange(cpu.shape);
-        tensor.FloatData.AddRange(cpu.data<float>().ToArray());
-        graph.Initializer.Add(tensor);
-        return name;
-    }
+        => OnnxNodes.FloatInitializer(graph, name, value);
 
-    private static ValueInfoProto FloatValueInfo(string name, long length) => new()
-    {
-        Name = name,
-        Type = new TypeProto
-        {
-            TensorType = new TypeProto.Types.Tensor
-            {
-                ElemType = (int)TensorProto.Types.DataType.Float,
-                Shape = new TensorShapeProto { Dim = { new TensorShapeProto.Types.Dimension { DimValue = length } } },
-            },
-        },
-    };
+    private static ValueInfoProto FloatValueInfo(string name, long length) => OnnxNodes.FloatValueInfo(name, length);
 }
