@@ -106,20 +106,10 @@ internal sealed class KroneckerFactors : nn.Module<Tensor, Tensor>, IGatedBlocks
     }
 
     /// <summary>Zeroes the gates of blocks that hard pruning removed, so they stay zero.</summary>
-    public void ApplyGateMask()
-    {
-        using var _ = no_grad();
-        gate.mul_(gateMask);
-    }
+    public void ApplyGateMask() => GateMasking.Apply(gate, gateMask);
 
     /// <summary>Removes for good every block whose gate magnitude is at most <paramref name="threshold"/>.</summary>
-    public void PruneGatesBelow(double threshold)
-    {
-        using var _ = no_grad();
-        using var scope = NewDisposeScope();
-        gateMask.mul_(gate.abs().gt(threshold).to_type(gateMask.dtype));
-        gate.mul_(gateMask);
-    }
+    public void PruneGatesBelow(double threshold) => GateMasking.Prune(gate, gateMask, threshold);
 
     /// <summary><c>‖θ‖₂</c> over all three factors, the quantity λ2 penalises.</summary>
     public double GroupNorm()
