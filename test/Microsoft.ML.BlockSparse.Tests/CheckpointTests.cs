@@ -54,6 +54,36 @@ public class CheckpointTests(MnistSlice mnist) : IClassFixture<MnistSlice>, IDis
     }
 
     [Fact]
+    public void ResumeAcrossARetirementOfCandidateBlockShapesIsExact()
+    {
+        // λ2 retires candidates between epochs: the resumed run must know which are gone (a buffer) and
+        // end exactly where the uninterrupted one does.
+        BlockSparseTrainer.Options Search(string checkpoints, string? resumeFrom = null)
+        {
+            var o = Options(checkpoints, resumeFrom);
+            o.CandidateBlockShapes = [[new BlockShape(4, 28), new BlockShape(8, 56), new BlockShape(2, 14)], [new BlockShape(2, 8)]];
+            o.L2Start = 0.3;
+            o.CandidateRetireFraction = 0.5;   // decide within this short run
+            return o;
+        }
+        using var uninterrupted = Fit(Search(temp.File("whole-search")));
+        // Candidates of the first layer were retired by the end of epoch 2, before the interruption.
+        Assert.True(uninterrupted.History[1].BlockShapes![0]!.Split('+').Length < 3,
+            string.Join(" / ", uninterrupted.History.Select(e => string.Join(" | ", e.BlockShapes!))));
+
+        var split = temp.File("split-search");
+        using var cancellation = new CancellationTokenSource();
+        var interrupted = Search(split);
+        interrupted.CancellationToken = cancellation.Token;
+        interrupted.Progress = new OnEpoch(e => { if (e.Epoch == 2) cancellation.Cancel(); });
+        Assert.ThrowsAny<OperationCanceledException>(() => Fit(interrupted));
+        using var resumed = Fit(Search(split, resumeFrom: split));
+
+        Assert.Equal(Onnx(uninterrupted), Onnx(resumed));
+        Assert.Equal(uninterrupted.Report.ChosenBlockShapes, resumed.Report.ChosenBlockShapes);
+    }
+
+    [Fact]
     public void ResumedRunEndsWithExactlyTheWeightsOfAnUninterruptedRun()
     {
         var whole = temp.File("whole");
