@@ -1,6 +1,7 @@
 using Microsoft.ML.BlockSparse.Data;
 using Microsoft.ML.BlockSparse.Layers;
 using Microsoft.ML.BlockSparse.Regularization;
+using Microsoft.ML.BlockSparse.Torch;
 using Microsoft.ML.BlockSparse.Training;
 using TorchSharp;
 using Xunit;
@@ -26,7 +27,7 @@ public class BaselineTests(MnistSlice mnist) : IClassFixture<MnistSlice>
         {
             using var stepScope = NewDisposeScope();
             var x = randn([64, 12], generator: generator);
-            var loss = layer.call(x).sub(x.matmul(truth.t())).pow(2).mean();
+            var loss = layer.call(x).sub(x.matmul(truth.t())).pow(Scalars.Two).mean();
             optimizer.ZeroGrad();
             loss.backward();
             optimizer.Step(0.01);

@@ -1,6 +1,7 @@
 using Microsoft.ML.BlockSparse.Layers;
 using Microsoft.ML.BlockSparse.Network;
 using Microsoft.ML.BlockSparse.Regularization;
+using Microsoft.ML.BlockSparse.Torch;
 using Microsoft.ML.BlockSparse.Training;
 using TorchSharp;
 using Xunit;
@@ -21,7 +22,8 @@ public class BlockShapeSearchTests
         // more ranks. λ2 must retire both of them and leave the right one.
         using var scope = NewDisposeScope();
         using var generator = new Generator((ulong)seed);
-        var truthGates = randn([4, 8], generator: generator).mul(rand([4, 8], generator: generator).gt(0.5));
+        using var half = Scalars.Of(0.5);
+        var truthGates = randn([4, 8], generator: generator).mul(rand([4, 8], generator: generator).gt(half));
         var truth = kron(truthGates, randn([4, 4], generator: generator));   // 16 x 32
         var layer = new KroneckerLinear("search", 32, 16, [new BlockShape(2, 2), new BlockShape(4, 4), new BlockShape(8, 8)], 1, generator);
         Assert.Equal(3, layer.LiveCandidates.Count);
@@ -60,7 +62,7 @@ public class BlockShapeSearchTests
         layer.RetireCandidate(1);
         var survivor = layer.Candidates[0];
         var input = randn([5, 12], generator: generator);
-        var expected = input.matmul(survivor.MaterializeWeight().t()).add(layer.Bias);
+        var expected = input.matmul(survivor.MaterializeWeight().t()).add(layer.Bias, Scalars.One);
         Assert.True(layer.call(input).allclose(expected, rtol: 1e-5, atol: 1e-5));
         Assert.All(layer.Candidates[1].Group, p => Assert.False(p.requires_grad));
         Assert.Equal(0, layer.Candidates[1].GroupNorm());
@@ -110,7 +112,7 @@ public class BlockShapeSearchTests
         {
             using var stepScope = NewDisposeScope();
             var x = randn([64, truth.shape[1]], generator: generator);
-            var loss = layer.call(x).sub(x.matmul(truth.t())).pow(2).mean();
+            var loss = layer.call(x).sub(x.matmul(truth.t())).pow(Scalars.Two).mean();
             optimizer.ZeroGrad();
             loss.backward();
             optimizer.Step(0.01);

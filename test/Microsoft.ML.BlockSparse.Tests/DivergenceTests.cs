@@ -1,6 +1,7 @@
 using Microsoft.ML.BlockSparse.Data;
 using Microsoft.ML.BlockSparse.Layers;
 using Microsoft.ML.BlockSparse.Network;
+using Microsoft.ML.BlockSparse.Torch;
 using Microsoft.ML.BlockSparse.Training;
 using Xunit;
 using static TorchSharp.torch;
@@ -67,7 +68,8 @@ public class DivergenceTests(MnistSlice mnist) : IClassFixture<MnistSlice>, IDis
         using var guard = new DivergenceGuard(CPU, 0.003, batchesPerEpoch: 4);
         guard.CheckEpoch(network, epoch: 0);  // all finite: nothing to say
         using (no_grad())
-            network.FactoredLayers.First().Right.fill_(float.NegativeInfinity);
+        using (var minusInfinity = Scalars.Of(double.NegativeInfinity))
+            network.FactoredLayers.First().Right.fill_(minusInfinity);
         var e = Assert.Throws<TrainingDivergedException>(() => guard.CheckEpoch(network, epoch: 0));
         Assert.StartsWith("Training diverged in epoch 1: 'layers.0.candidates.0.right' became NaN or infinite after the epoch's last step", e.Message);
         Assert.Null(e.Batch);

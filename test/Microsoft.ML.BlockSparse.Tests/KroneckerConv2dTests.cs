@@ -1,4 +1,5 @@
 using Microsoft.ML.BlockSparse.Layers;
+using Microsoft.ML.BlockSparse.Torch;
 using TorchSharp;
 using Xunit;
 using static Microsoft.ML.BlockSparse.Tests.KroneckerLinearTests;
@@ -59,7 +60,7 @@ public class KroneckerConv2dTests
             {
                 var expected = zeros(c.Cout, c.Cin);
                 for (int i = 0; i < c.Rank; i++)
-                    expected = expected.add(kron(layer.Gate.mul(layer.Left[i]), layer.Right[i, TensorIndex.Colon, TensorIndex.Colon, u, v]));
+                    expected = expected.add(kron(layer.Gate.mul(layer.Left[i]), layer.Right[i, TensorIndex.Colon, TensorIndex.Colon, u, v]), Scalars.One);
                 AssertClose(expected, kernel[TensorIndex.Colon, TensorIndex.Colon, u, v], 1e-5);
             }
         }
@@ -79,7 +80,7 @@ public class KroneckerConv2dTests
         layer.call(x).mul(upstream).sum().backward();
         var factoredGrads = parameters.Select(p => p.grad!.clone()).ToArray();
         foreach (var p in parameters)
-            p.grad!.zero_();
+            p.grad!.fill_(Scalars.Zero);
 
         nn.functional.conv2d(x, layer.MaterializeKernel(), layer.Bias, strides: [c.Stride, c.Stride], padding: [c.Padding, c.Padding])
             .mul(upstream).sum().backward();
@@ -94,11 +95,11 @@ public class KroneckerConv2dTests
         using var generator = new Generator(5);
         var layer = RandomisedLayer(new ConvCase(6, 16, 5, 5, 4, 3, 2, 14, 14, 1, 0), generator); // p = 4, q = 2
         using (no_grad())
-            layer.Gate[2, 1] = 0;
+            layer.Gate[2, 1].fill_(Scalars.Zero);
 
         var kernel = layer.MaterializeKernel();
         Assert.Equal(0, kernel[TensorIndex.Slice(8, 12), TensorIndex.Slice(3, 6)].abs().sum().item<float>());
-        Assert.Equal(4 * 3 * 5 * 5, kernel.eq(0).sum().item<long>()); // no other entry is zero
+        Assert.Equal(4 * 3 * 5 * 5, kernel.eq(Scalars.Zero).sum().item<long>()); // no other entry is zero
         Assert.Equal(1, layer.ZeroBlocks());
         Assert.Equal(1, layer.Describe(0).ZeroBlocks);
     }
@@ -115,7 +116,7 @@ public class KroneckerConv2dTests
         Assert.Equal(1, layer.ZeroBlocks());
 
         using (no_grad())
-            layer.Gate.add_(1);   // an optimiser step moves every gate
+            layer.Gate.add_(Scalars.One, Scalars.One);   // an optimiser step moves every gate
         layer.ApplyGateMask();
         Assert.Equal(0, layer.Gate[1, 0].item<float>());
         Assert.Equal(1, layer.ZeroBlocks());

@@ -1,4 +1,5 @@
 using Microsoft.ML.BlockSparse.Layers;
+using Microsoft.ML.BlockSparse.Torch;
 using TorchSharp;
 using Xunit;
 using static TorchSharp.torch;
@@ -27,7 +28,7 @@ public class KroneckerLinearTests
         var x = randn([9, inF], generator: generator);
 
         var factored = layer.call(x);
-        var dense = x.matmul(layer.MaterializeWeight().t()).add(layer.Bias);
+        var dense = x.matmul(layer.MaterializeWeight().t()).add(layer.Bias, Scalars.One);
 
         AssertClose(dense, factored, 1e-4);
     }
@@ -43,7 +44,7 @@ public class KroneckerLinearTests
         // W = Σ_i (S ⊙ A_i) ⊗ B_i, built with torch.kron, independently of the layer's einsum.
         var expected = zeros(outF, inF);
         for (int i = 0; i < rank; i++)
-            expected = expected.add(kron(layer.Gate.mul(layer.Left[i]), layer.Right[i]));
+            expected = expected.add(kron(layer.Gate.mul(layer.Left[i]), layer.Right[i]), Scalars.One);
 
         AssertClose(expected, layer.MaterializeWeight(), 1e-5);
     }
@@ -62,9 +63,9 @@ public class KroneckerLinearTests
         layer.call(x).mul(upstream).sum().backward();
         var factoredGrads = parameters.Select(p => p.grad!.clone()).ToArray();
         foreach (var p in parameters)
-            p.grad!.zero_();
+            p.grad!.fill_(Scalars.Zero);
 
-        x.matmul(layer.MaterializeWeight().t()).add(layer.Bias).mul(upstream).sum().backward();
+        x.matmul(layer.MaterializeWeight().t()).add(layer.Bias, Scalars.One).mul(upstream).sum().backward();
         for (int i = 0; i < parameters.Length; i++)
             AssertClose(parameters[i].grad!, factoredGrads[i], 1e-4);
     }
@@ -76,11 +77,11 @@ public class KroneckerLinearTests
         using var generator = new Generator(5);
         var layer = RandomisedLayer(12, 30, 5, 4, 2, generator);
         using (no_grad())
-            layer.Gate[2, 1] = 0;
+            layer.Gate[2, 1].fill_(Scalars.Zero);
 
         var w = layer.MaterializeWeight();
         Assert.Equal(0, w[TensorIndex.Slice(10, 15), TensorIndex.Slice(4, 8)].abs().sum().item<float>());
-        Assert.Equal(5 * 4, w.eq(0).sum().item<long>()); // no other entry is zero
+        Assert.Equal(5 * 4, w.eq(Scalars.Zero).sum().item<long>()); // no other entry is zero
         Assert.Equal(1, layer.Single.ZeroBlocks());
     }
 

@@ -2,6 +2,7 @@ using Microsoft.ML.BlockSparse.Data;
 using Microsoft.ML.BlockSparse.Export;
 using Microsoft.ML.BlockSparse.Layers;
 using Microsoft.ML.BlockSparse.Network;
+using Microsoft.ML.BlockSparse.Torch;
 using Microsoft.ML.Data;
 using Microsoft.ML.OnnxRuntime;
 using Microsoft.ML.OnnxRuntime.Tensors;
@@ -88,7 +89,8 @@ public class LeNet5Tests(MnistSlice mnist) : IClassFixture<MnistSlice>, IDisposa
         Assert.IsType<DenseConv2d>(network.Convolutions[0]);
         var conv = Assert.IsType<KroneckerConv2d>(network.Convolutions[1]);
         using (no_grad())
-            conv.Gate.copy_(randn(conv.Gate.shape).mul(rand(conv.Gate.shape).gt(0.3)));
+            using (var keep = Scalars.Of(0.3))
+                conv.Gate.copy_(randn(conv.Gate.shape).mul(rand(conv.Gate.shape).gt(keep)));
         using var input = randn(4, 2 * 16 * 14);
         OnnxScores.AssertEqualToNetwork(network, input);
     }

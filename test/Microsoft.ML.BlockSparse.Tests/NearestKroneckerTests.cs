@@ -1,5 +1,6 @@
 using Microsoft.ML.BlockSparse.Data;
 using Microsoft.ML.BlockSparse.Layers;
+using Microsoft.ML.BlockSparse.Torch;
 using Microsoft.ML.Data;
 using TorchSharp;
 using Xunit;
@@ -17,9 +18,9 @@ public class NearestKroneckerTests(MnistSlice mnist) : IClassFixture<MnistSlice>
         using var generator = new Generator(8);
         var block = new BlockShape(3, 4);
         var weight = kron(randn([2, 5], generator: generator), randn([3, 4], generator: generator))
-            .add(kron(randn([2, 5], generator: generator), randn([3, 4], generator: generator)));   // 6 x 20, rank 2
+            .add(kron(randn([2, 5], generator: generator), randn([3, 4], generator: generator)), Scalars.One);   // 6 x 20, rank 2
         var layer = new KroneckerLinear("nkp", 20, 6, block, 2, generator);
-        layer.InitializeFrom(weight, arange(6).to_type(ScalarType.Float32));
+        layer.InitializeFrom(weight, tensor(new float[] { 0, 1, 2, 3, 4, 5 }));
 
         Assert.True(layer.MaterializeWeight().allclose(weight, rtol: 1e-4, atol: 1e-5));
         Assert.Equal(1f, layer.Gate.min().item<float>());
@@ -38,7 +39,7 @@ public class NearestKroneckerTests(MnistSlice mnist) : IClassFixture<MnistSlice>
         // Rank 1: the error is what the leading singular value leaves, and A and B have equal norms.
         var rearranged = weight.reshape(4, 2, 4, 3).permute(0, 2, 1, 3).reshape(16, 6);
         var singular = linalg.svdvals(rearranged);
-        var expectedError = singular.narrow(0, 1, singular.shape[0] - 1).square().sum().sqrt().item<float>();
+        var expectedError = singular.narrow(0, 1, singular.shape[0] - 1).pow(Scalars.Two).sum().sqrt().item<float>();
         Assert.Equal(expectedError, layer.MaterializeWeight().sub(weight).norm().item<float>(), 3);
         Assert.Equal(layer.Left.norm().item<float>(), layer.Right.norm().item<float>(), 3);
     }

@@ -1,5 +1,6 @@
 using Microsoft.ML.BlockSparse.Export;
 using Microsoft.ML.BlockSparse.Network;
+using Microsoft.ML.BlockSparse.Torch;
 using Microsoft.ML.OnnxRuntime;
 using Microsoft.ML.OnnxRuntime.Tensors;
 using TorchSharp;
@@ -21,7 +22,8 @@ public class OnnxExportTests
         {
             // Random gates with some exact zeros, as after training.
             foreach (var layer in network.FactoredLayers)
-                layer.Gate.copy_(randn(layer.Gate.shape).mul(rand(layer.Gate.shape).gt(0.3)));
+                using (var keep = Scalars.Of(0.3))
+                    layer.Gate.copy_(randn(layer.Gate.shape).mul(rand(layer.Gate.shape).gt(keep)));
         }
         using var input = randn(5, 30);
         OnnxScores.AssertEqualToNetwork(network, input);

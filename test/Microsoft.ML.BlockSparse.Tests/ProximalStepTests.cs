@@ -1,5 +1,6 @@
 using Microsoft.ML.BlockSparse.Layers;
 using Microsoft.ML.BlockSparse.Regularization;
+using Microsoft.ML.BlockSparse.Torch;
 using Microsoft.ML.BlockSparse.Training;
 using TorchSharp;
 using Xunit;
@@ -29,8 +30,9 @@ public class ProximalStepTests
         var layer = new KroneckerLinear("x", 12, 8, block, 1, generator);  // p = 4, q = 4
         var usedGroups = tensor(new float[] { 0, 0, 1, 1 });
         // Used blocks have |gate| in [1, 2], so none of them is legitimately near zero.
-        var signs = rand([4, 4], generator: generator).gt(0.5).to_type(ScalarType.Float32).mul(2).sub(1);
-        var truthGates = rand([4, 4], generator: generator).add(1).mul(signs).mul(usedGroups);
+        using var half = Scalars.Of(0.5);
+        var signs = rand([4, 4], generator: generator).gt(half).to_type(ScalarType.Float32).mul(Scalars.Two).add(Scalars.MinusOne, Scalars.One);
+        var truthGates = rand([4, 4], generator: generator).add(Scalars.One, Scalars.One).mul(signs).mul(usedGroups);
         var truth = kron(truthGates, randn([2, 3], generator: generator));
         using var optimizer = new ProximalAdam(layer.parameters());
 
@@ -38,7 +40,7 @@ public class ProximalStepTests
         {
             using var stepScope = NewDisposeScope();
             var x = randn([64, 12], generator: generator);
-            var loss = layer.call(x).sub(x.matmul(truth.t())).pow(2).mean();
+            var loss = layer.call(x).sub(x.matmul(truth.t())).pow(Scalars.Two).mean();
             optimizer.ZeroGrad();
             loss.backward();
             optimizer.Step(0.01);
@@ -47,7 +49,7 @@ public class ProximalStepTests
 
         var gate = layer.Gate.detach();
         Assert.Equal(0, gate[TensorIndex.Colon, TensorIndex.Slice(0, 2)].abs().sum().item<float>());
-        Assert.Equal(8, gate[TensorIndex.Colon, TensorIndex.Slice(2, 4)].ne(0).sum().item<long>());
+        Assert.Equal(8, gate[TensorIndex.Colon, TensorIndex.Slice(2, 4)].ne(Scalars.Zero).sum().item<long>());
         Assert.Equal(8, layer.Single.ZeroBlocks());
     }
 
@@ -64,7 +66,8 @@ public class ProximalStepTests
         Assert.Equal(2, layer.Single.ZeroBlocks());
 
         using (no_grad())
-            layer.Gate.add_(0.5);   // an optimiser step moves every gate...
+        using (var half = Scalars.Of(0.5))
+            layer.Gate.add_(half, Scalars.One);   // an optimiser step moves every gate...
         layer.Single.ApplyGateMask();      // ...and the mask puts pruned ones back to zero
         Assert.Equal(2, layer.Single.ZeroBlocks());
     }

@@ -1,4 +1,5 @@
 using Microsoft.ML.BlockSparse.Reporting;
+using Microsoft.ML.BlockSparse.Torch;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -28,7 +29,8 @@ internal sealed class DenseConv2d : nn.Module<Tensor, Tensor>, IConvolutionLayer
         Reason = reason;
         // Variance 1/fan-in, as DenseLinear and the factored layers start.
         long fanIn = (long)inChannels * kernel.Height * kernel.Width;
-        weight = new Parameter(randn([outChannels, inChannels, kernel.Height, kernel.Width], generator: generator).mul_(1.0 / Math.Sqrt(fanIn)));
+        using (var std = Scalars.Of(1.0 / Math.Sqrt(fanIn)))
+            weight = new Parameter(randn([outChannels, inChannels, kernel.Height, kernel.Width], generator: generator).mul_(std));
         bias = new Parameter(zeros(outChannels));
         RegisterComponents();
     }
@@ -50,7 +52,11 @@ internal sealed class DenseConv2d : nn.Module<Tensor, Tensor>, IConvolutionLayer
     public override Tensor forward(Tensor input)
         => nn.functional.conv2d(input, weight, bias, strides: [Stride, Stride], padding: [Padding, Padding]);
 
-    public Tensor MaterializeKernel() => weight.detach().clone();
+    public Tensor MaterializeKernel()
+    {
+        using var detached = weight.detach();
+        return detached.clone();
+    }
 
     public LayerSparsity Describe(int index)
     {

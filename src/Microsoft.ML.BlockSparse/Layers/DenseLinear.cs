@@ -1,4 +1,5 @@
 using Microsoft.ML.BlockSparse.Reporting;
+using Microsoft.ML.BlockSparse.Torch;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -25,7 +26,8 @@ internal sealed class DenseLinear : nn.Module<Tensor, Tensor>, IBlockSparseLayer
         OutFeatures = outFeatures;
         Reason = reason;
         PenaltyBlock = penaltyBlock;
-        weight = new Parameter(randn([outFeatures, inFeatures], generator: generator).mul_(1.0 / Math.Sqrt(inFeatures)));
+        using (var std = Scalars.Of(1.0 / Math.Sqrt(inFeatures)))
+            weight = new Parameter(randn([outFeatures, inFeatures], generator: generator).mul_(std));
         bias = new Parameter(zeros(outFeatures));
         RegisterComponents();
     }
@@ -44,7 +46,11 @@ internal sealed class DenseLinear : nn.Module<Tensor, Tensor>, IBlockSparseLayer
 
     public override Tensor forward(Tensor input) => nn.functional.linear(input, weight, bias);
 
-    public Tensor MaterializeWeight() => weight.detach().clone();
+    public Tensor MaterializeWeight()
+    {
+        using var detached = weight.detach();
+        return detached.clone();
+    }
 
     /// <summary>Starts from a trained dense layer's weight and bias.</summary>
     public void InitializeFrom(Tensor weight, Tensor bias)
@@ -68,7 +74,7 @@ internal sealed class DenseLinear : nn.Module<Tensor, Tensor>, IBlockSparseLayer
     public Tensor BlockNorms()
     {
         using var scope = NewDisposeScope();
-        return BlockView(weight.detach()).square().sum([1, 3]).sqrt().MoveToOuterDisposeScope();
+        return BlockView(weight.detach()).pow(Scalars.Two).sum([1, 3]).sqrt().MoveToOuterDisposeScope();
     }
 
     /// <summary>
@@ -80,7 +86,8 @@ internal sealed class DenseLinear : nn.Module<Tensor, Tensor>, IBlockSparseLayer
         using var _ = no_grad();
         using var scope = NewDisposeScope();
         var norms = BlockNorms();
-        var keep = norms.gt(threshold);
+        using var thresholdScalar = Scalars.Of(threshold);
+        var keep = norms.gt(thresholdScalar);
         if (targetSparsity is { } target)
         {
             long total = norms.numel(), zero = (long)Math.Round(target * total);
@@ -101,7 +108,7 @@ internal sealed class DenseLinear : nn.Module<Tensor, Tensor>, IBlockSparseLayer
         {
             using var _ = no_grad();
             using var scope = NewDisposeScope();
-            var nonZero = BlockNorms().gt(0);
+            var nonZero = BlockNorms().gt(Scalars.Zero);
             blocks = nonZero.numel();
             zeroBlocks = blocks - nonZero.sum().item<long>();
             // A block-sparse dense weight skips its zero blocks at inference, as a sparse kernel would.

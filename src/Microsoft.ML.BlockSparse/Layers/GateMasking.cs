@@ -1,3 +1,4 @@
+using Microsoft.ML.BlockSparse.Torch;
 using static TorchSharp.torch;
 
 namespace Microsoft.ML.BlockSparse.Layers;
@@ -17,7 +18,8 @@ internal static class GateMasking
     {
         using var _ = no_grad();
         using var scope = NewDisposeScope();
-        mask.mul_(gate.abs().gt(threshold).to_type(mask.dtype));
+        using var thresholdScalar = Scalars.Of(threshold);
+        mask.mul_(gate.abs().gt(thresholdScalar).to_type(mask.dtype));
         gate.mul_(mask);
     }
 }

@@ -1,4 +1,5 @@
 using Microsoft.ML.BlockSparse.Reporting;
+using Microsoft.ML.BlockSparse.Torch;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -68,8 +69,11 @@ internal sealed class KroneckerConv2d : nn.Module<Tensor, Tensor>, IConvolutionL
         long fanIn = (long)inChannels * kernel.Height * kernel.Width;
         var factorStd = Math.Pow(rank * (double)fanIn, -0.25);
         gate = new Parameter(ones(GridRows, GridColumns));
-        left = new Parameter(randn([rank, GridRows, GridColumns], generator: generator).mul_(factorStd));
-        right = new Parameter(randn([rank, block.Rows, block.Columns, kernel.Height, kernel.Width], generator: generator).mul_(factorStd));
+        using (var std = Scalars.Of(factorStd))
+        {
+            left = new Parameter(randn([rank, GridRows, GridColumns], generator: generator).mul_(std));
+            right = new Parameter(randn([rank, block.Rows, block.Columns, kernel.Height, kernel.Width], generator: generator).mul_(std));
+        }
         bias = new Parameter(zeros(outChannels));
         gateMask = ones(GridRows, GridColumns);
         RegisterComponents();
@@ -128,7 +132,7 @@ internal sealed class KroneckerConv2d : nn.Module<Tensor, Tensor>, IConvolutionL
         // Bring the rank next to the groups, rank-major as MixingMatrix's columns: [N, r·q, m·Ho·Wo].
         var stacked = projected.reshape(batch, q, r, m * ho * wo).permute(0, 2, 1, 3).reshape(batch, r * q, m * ho * wo);
         // Mix the groups: [p, r·q] @ [N, r·q, m·Ho·Wo] -> [N, p, m·Ho·Wo], i.e. channel a·m + i.
-        var output = MixingMatrix().matmul(stacked).reshape(batch, p * m, ho, wo).add(bias.reshape(1, p * m, 1, 1));
+        var output = MixingMatrix().matmul(stacked).reshape(batch, p * m, ho, wo).add(bias.reshape(1, p * m, 1, 1), Scalars.One);
         return output.MoveToOuterDisposeScope();
     }
 
@@ -156,7 +160,7 @@ internal sealed class KroneckerConv2d : nn.Module<Tensor, Tensor>, IConvolutionL
     {
         using var _ = no_grad();
         using var scope = NewDisposeScope();
-        return gate.eq(0).sum().item<long>();
+        return gate.eq(Scalars.Zero).sum().item<long>();
     }
 
     /// <summary>
@@ -168,7 +172,7 @@ internal sealed class KroneckerConv2d : nn.Module<Tensor, Tensor>, IConvolutionL
     {
         using var _ = no_grad();
         using var scope = NewDisposeScope();
-        var nonZero = gate.ne(0);
+        var nonZero = gate.ne(Scalars.Zero);
         long nonZeroBlocks = nonZero.sum().item<long>();
         long liveInputGroups = nonZero.any(0).sum().item<long>();
         long blocks = (long)GridRows * GridColumns;

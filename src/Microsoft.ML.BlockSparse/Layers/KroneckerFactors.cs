@@ -1,3 +1,4 @@
+using Microsoft.ML.BlockSparse.Torch;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -36,8 +37,11 @@ internal sealed class KroneckerFactors : nn.Module<Tensor, Tensor>, IGatedBlocks
         // relative terms and training would crawl.
         var factorStd = Math.Pow(weightVariance / rank, 0.25);
         gate = new Parameter(ones(GridRows, GridColumns));
-        left = new Parameter(randn([rank, GridRows, GridColumns], generator: generator).mul_(factorStd));
-        right = new Parameter(randn([rank, block.Rows, block.Columns], generator: generator).mul_(factorStd));
+        using (var std = Scalars.Of(factorStd))
+        {
+            left = new Parameter(randn([rank, GridRows, GridColumns], generator: generator).mul_(std));
+            right = new Parameter(randn([rank, block.Rows, block.Columns], generator: generator).mul_(std));
+        }
         gateMask = ones(GridRows, GridColumns);
         RegisterComponents();
     }
@@ -99,10 +103,10 @@ internal sealed class KroneckerFactors : nn.Module<Tensor, Tensor>, IGatedBlocks
         using var _ = no_grad();
         using var scope = NewDisposeScope();
         var (a, b) = NearestKronecker.Factor(share, Block, Rank);
-        gate.fill_(1);
+        gate.fill_(Scalars.One);
         left.copy_(a);
         right.copy_(b);
-        gateMask.fill_(1);
+        gateMask.fill_(Scalars.One);
     }
 
     /// <summary>Zeroes the gates of blocks that hard pruning removed, so they stay zero.</summary>
@@ -116,7 +120,7 @@ internal sealed class KroneckerFactors : nn.Module<Tensor, Tensor>, IGatedBlocks
     {
         using var _ = no_grad();
         using var scope = NewDisposeScope();
-        var squares = gate.square().sum().add(left.square().sum()).add(right.square().sum());
+        var squares = gate.pow(Scalars.Two).sum().add(left.pow(Scalars.Two).sum(), Scalars.One).add(right.pow(Scalars.Two).sum(), Scalars.One);
         return squares.sqrt().to_type(ScalarType.Float64).item<double>();
     }
 
@@ -132,7 +136,7 @@ internal sealed class KroneckerFactors : nn.Module<Tensor, Tensor>, IGatedBlocks
         var mixing = left.mul(gate).reshape(Rank, -1);
         var blocks = right.reshape(Rank, -1);
         var squared = mixing.matmul(mixing.t()).mul(blocks.matmul(blocks.t())).sum();
-        return squared.clamp_min(0).sqrt().MoveToOuterDisposeScope();
+        return squared.clamp_min(Scalars.Zero).sqrt().MoveToOuterDisposeScope();
     }
 
     /// <summary>Zeroes every factor and stops training it: the candidate is gone for good.</summary>
@@ -141,10 +145,10 @@ internal sealed class KroneckerFactors : nn.Module<Tensor, Tensor>, IGatedBlocks
         using var _ = no_grad();
         foreach (var parameter in Group)
         {
-            parameter.zero_();
+            parameter.fill_(Scalars.Zero);
             parameter.requires_grad_(false);
         }
-        gateMask.zero_();
+        gateMask.fill_(Scalars.Zero);
     }
 
     /// <summary>Blocks whose gate is exactly zero.</summary>
@@ -155,7 +159,7 @@ internal sealed class KroneckerFactors : nn.Module<Tensor, Tensor>, IGatedBlocks
     {
         using var _ = no_grad();
         using var scope = NewDisposeScope();
-        var nonZero = gate.ne(0);
+        var nonZero = gate.ne(Scalars.Zero);
         return (nonZero.sum().item<long>(), nonZero.any(0).sum().item<long>());
     }
 }

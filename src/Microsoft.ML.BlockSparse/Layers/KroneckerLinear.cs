@@ -1,4 +1,5 @@
 using Microsoft.ML.BlockSparse.Reporting;
+using Microsoft.ML.BlockSparse.Torch;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -72,15 +73,15 @@ internal sealed class KroneckerLinear : nn.Module<Tensor, Tensor>, IBlockSparseL
         for (int c = 0; c < candidates.Count; c++)
         {
             if (alive[c])
-                sum = sum is null ? candidates[c].call(input) : sum.add_(candidates[c].call(input));
+                sum = sum is null ? candidates[c].call(input) : sum.add_(candidates[c].call(input), Scalars.One);
         }
-        return sum!.add_(bias).MoveToOuterDisposeScope();
+        return sum!.add_(bias, Scalars.One).MoveToOuterDisposeScope();
     }
 
     public Tensor MaterializeWeight()
     {
         using var scope = NewDisposeScope();
-        var weight = LiveCandidates.Select(c => c.MaterializeWeight()).Aggregate((a, b) => a.add(b));
+        var weight = LiveCandidates.Select(c => c.MaterializeWeight()).Aggregate((a, b) => a.add(b, Scalars.One));
         return weight.MoveToOuterDisposeScope();
     }
 
@@ -92,7 +93,8 @@ internal sealed class KroneckerLinear : nn.Module<Tensor, Tensor>, IBlockSparseL
     {
         using var _ = no_grad();
         using var scope = NewDisposeScope();
-        var share = weight.div(candidates.Count);
+        using var count = Scalars.Of(candidates.Count);
+        var share = weight.div(count);
         foreach (var candidate in candidates)
             candidate.InitializeFrom(share);
         this.bias.copy_(bias);
@@ -106,7 +108,7 @@ internal sealed class KroneckerLinear : nn.Module<Tensor, Tensor>, IBlockSparseL
         candidates[index].Retire();
         using (no_grad())
         using (var flag = candidateAlive[index])
-            flag.fill_(0);
+            flag.fill_(Scalars.Zero);
         alive[index] = false;
     }
 

@@ -1,4 +1,5 @@
 using Microsoft.ML.BlockSparse.Layers;
+using Microsoft.ML.BlockSparse.Torch;
 using Microsoft.ML.BlockSparse.Training;
 using static TorchSharp.torch;
 
@@ -17,18 +18,19 @@ internal static class ProximalPenalties
         if (lambda1 <= 0)
             return;
         using var _ = no_grad();
+        using var step = Scalars.Of(learningRate * lambda1);
         var gates = factors.Select(f => f.Gate).ToList();
         if (optimizer.TryContiguous(gates, out var values, out var metric))
         {
             // All gates side by side in the optimiser's buffer: one soft threshold for the whole network.
             using var scope = NewDisposeScope();
-            SoftThreshold.Apply(values, metric.reciprocal().mul_(learningRate * lambda1));
+            SoftThreshold.Apply(values, metric.reciprocal().mul_(step));
             return;
         }
         foreach (var gate in gates)
         {
             using var scope = NewDisposeScope();
-            SoftThreshold.Apply(gate, optimizer.Metric(gate).reciprocal().mul_(learningRate * lambda1));
+            SoftThreshold.Apply(gate, optimizer.Metric(gate).reciprocal().mul_(step));
         }
     }
 
@@ -51,10 +53,14 @@ internal static class ProximalPenalties
             if (live.Count < 2)
                 continue;
             using var scope = NewDisposeScope();
-            var norms = stack(live.Select(c => c.Group.Select(p => p.square().sum()).Aggregate((a, b) => a.add(b))).ToArray()).sqrt();
-            var metricMeans = stack(live.Select(c => c.Group.Select(p => optimizer.Metric(p).sum()).Aggregate((a, b) => a.add(b))
-                .div(c.Group.Sum(p => p.numel()))).ToArray());
-            var thresholds = metricMeans.reciprocal().mul_(learningRate * lambda2);
+            var norms = stack(live.Select(c => c.Group.Select(p => p.pow(Scalars.Two).sum()).Aggregate((a, b) => a.add(b, Scalars.One))).ToArray()).sqrt();
+            var metricMeans = stack(live.Select(c =>
+            {
+                using var size = Scalars.Of(c.Group.Sum(p => p.numel()));
+                return c.Group.Select(p => optimizer.Metric(p).sum()).Aggregate((a, b) => a.add(b, Scalars.One)).div(size);
+            }).ToArray());
+            using var step = Scalars.Of(learningRate * lambda2);
+            var thresholds = metricMeans.reciprocal().mul_(step);
             // The leader gets a zero threshold (scale 1); the comparison stays on the device.
             var shares = stack(live.Select(c => c.WeightNorm()).ToArray());
             thresholds.mul_(shares.eq(shares.max()).logical_not().to_type(thresholds.dtype));
@@ -81,14 +87,18 @@ internal static class ProximalPenalties
         {
             using var scope = NewDisposeScope();
             var blocks = layer.BlockView(layer.Weight);
-            var norms = blocks.square().sum([1, 3]).sqrt();
+            var norms = blocks.pow(Scalars.Two).sum([1, 3]).sqrt();
             var meanMetric = layer.BlockView(optimizer.Metric(layer.Weight)).mean([1, 3]);
-            var scale = Shrink(norms, meanMetric.reciprocal().mul_(learningRate * lambda));
+            using var step = Scalars.Of(learningRate * lambda);
+            var scale = Shrink(norms, meanMetric.reciprocal().mul_(step));
             blocks.mul_(scale.unsqueeze(1).unsqueeze(3));
         }
     }
 
     /// <summary><c>max(0, 1 − τ/‖θ‖)</c>, 0 where the norm is already 0.</summary>
     private static Tensor Shrink(Tensor norm, Tensor threshold)
-        => threshold.div(norm.clamp_min(1e-30)).neg_().add_(1).clamp_min_(0);
+        => threshold.div(norm.clamp_min(Tiny)).neg_().add_(Scalars.One, Scalars.One).clamp_min_(Scalars.Zero);
+
+    // A norm floor that keeps a zero group's division finite (its scale then clamps to 0).
+    private static readonly TorchSharp.Scalar Tiny = Scalars.Of(1e-30);
 }

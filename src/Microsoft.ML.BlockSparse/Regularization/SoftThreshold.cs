@@ -1,3 +1,4 @@
+using Microsoft.ML.BlockSparse.Torch;
 using static TorchSharp.torch;
 
 namespace Microsoft.ML.BlockSparse.Regularization;
@@ -10,7 +11,7 @@ internal static class SoftThreshold
     public static void Apply(Tensor values, Tensor threshold)
     {
         using var scope = NewDisposeScope();
-        var shrunk = values.abs().sub_(threshold).clamp_min_(0);
+        var shrunk = values.abs().sub_(threshold).clamp_min_(Scalars.Zero);
         values.copy_(values.sign().mul_(shrunk));
     }
 }

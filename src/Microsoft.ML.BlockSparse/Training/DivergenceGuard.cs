@@ -1,4 +1,5 @@
 using System.Globalization;
+using Microsoft.ML.BlockSparse.Torch;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -30,7 +31,7 @@ internal sealed class DivergenceGuard : IDisposable
         this.learningRate = learningRate;
         this.batchesPerEpoch = batchesPerEpoch;
         if (!(checkEveryBatch ?? device.type == DeviceType.CPU))
-            firstBadBatch = full(1, -1L, dtype: ScalarType.Int64, device: device);
+            firstBadBatch = full(1, Scalars.MinusOne, dtype: ScalarType.Int64, device: device);
     }
 
     /// <summary>Call once per batch with that batch's loss; <paramref name="epoch"/> and <paramref name="batch"/> are 0-based.</summary>
@@ -44,8 +45,9 @@ internal sealed class DivergenceGuard : IDisposable
             return;
         }
         using var _ = no_grad();
-        using var bad = loss.detach().isfinite().logical_not().logical_and(firstBadBatch.lt(0));
-        firstBadBatch.masked_fill_(bad, batch);
+        using var bad = loss.detach().isfinite().logical_not().logical_and(firstBadBatch.lt(Scalars.Zero));
+        using var batchIndex = Scalars.Of(batch);
+        firstBadBatch.masked_fill_(bad, batchIndex);
     }
 
     /// <summary>Call at the end of an epoch, before anything of it is kept (checkpoint, best weights).</summary>

@@ -1,4 +1,5 @@
 using Microsoft.ML.BlockSparse.Network;
+using Microsoft.ML.BlockSparse.Torch;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -96,7 +97,7 @@ internal sealed class TrainingRun : IDisposable
                 using var scope = NewDisposeScope();
                 long size = Math.Min(ValidationBatch, rows.Count - start);
                 var predicted = network.call(rows.Features.narrow(0, start, size)).argmax(1);
-                correct.add_(predicted.eq(rows.Labels.narrow(0, start, size)).sum());
+                correct.add_(predicted.eq(rows.Labels.narrow(0, start, size)).sum(), Scalars.One);
             }
             return (double)correct.item<long>() / rows.Count;
         }
