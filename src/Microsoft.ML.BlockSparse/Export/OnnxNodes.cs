@@ -45,7 +45,9 @@ internal static class OnnxNodes
     /// <summary>Stores <paramref name="value"/> (any device or float type) as a float32 initialiser.</summary>
     public static string FloatInitializer(GraphProto graph, string name, Tensor value)
     {
-        using var cpu = value.detach().to(CPU).contiguous().to_type(ScalarType.Float32);
+        // Each step may make a new tensor: the scope disposes them all, not the finaliser.
+        using var scope = NewDisposeScope();
+        var cpu = value.detach().to(CPU).contiguous().to_type(ScalarType.Float32);
         var tensor = new TensorProto { Name = name, DataType = (int)TensorProto.Types.DataType.Float };
         tensor.Dims.AddRange(cpu.shape);
         tensor.FloatData.AddRange(cpu.data<float>().ToArray());

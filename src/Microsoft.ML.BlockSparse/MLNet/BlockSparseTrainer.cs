@@ -125,9 +125,9 @@ public sealed partial class BlockSparseTrainer : IEstimator<BlockSparseModel>
 
     private static DenseLayerWeights DenseLayerWeightsOf(Layers.IBlockSparseLayer layer)
     {
-        using var weight = layer.MaterializeWeight();
-        using var hostWeight = weight.detach().to(CPU).contiguous();
-        using var hostBias = layer.Bias.detach().to(CPU).contiguous();
+        using var scope = NewDisposeScope();
+        var hostWeight = layer.MaterializeWeight().detach().to(CPU).contiguous();
+        var hostBias = layer.Bias.detach().to(CPU).contiguous();
         return new DenseLayerWeights(hostWeight.data<float>().ToArray(), hostBias.data<float>().ToArray());
     }
 

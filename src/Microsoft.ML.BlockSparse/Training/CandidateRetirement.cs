@@ -18,7 +18,11 @@ internal static class CandidateRetirement
             var live = layer.Candidates.Select((c, i) => (Candidate: c, Index: i)).Where(t => layer.LiveCandidates.Contains(t.Candidate)).ToList();
             if (live.Count < 2)
                 continue;
-            var norms = live.Select(t => { using var norm = t.Candidate.WeightNorm(); return norm.to_type(TorchSharp.torch.ScalarType.Float64).item<double>(); }).ToList();
+            var norms = live.Select(t =>
+            {
+                using var scope = TorchSharp.torch.NewDisposeScope();
+                return t.Candidate.WeightNorm().to_type(TorchSharp.torch.ScalarType.Float64).item<double>();
+            }).ToList();
             double largest = norms.Max();
             // The strongest candidate is never retired, even when every norm has collapsed.
             int keep = norms.IndexOf(largest);

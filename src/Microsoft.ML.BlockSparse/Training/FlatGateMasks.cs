@@ -1,4 +1,5 @@
 using Microsoft.ML.BlockSparse.Layers;
+using Microsoft.ML.BlockSparse.Torch;
 using static TorchSharp.torch;
 
 namespace Microsoft.ML.BlockSparse.Training;
@@ -24,7 +25,7 @@ internal sealed class FlatGateMasks : IDisposable
         {
             var mask = block.GateMask;
             long size = mask.numel();
-            using (var view = masks.narrow(0, offset, size).view(mask.shape))
+            using (var view = FlatView.Of(masks, offset, mask.shape))
             {
                 view.copy_(mask);
                 // As for parameters: set_ hands back a wrapper of the buffer's own handle.

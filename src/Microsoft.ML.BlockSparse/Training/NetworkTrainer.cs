@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using Microsoft.ML.BlockSparse.Network;
 using Microsoft.ML.BlockSparse.Regularization;
+using Microsoft.ML.BlockSparse.Torch;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -32,7 +33,9 @@ internal static class NetworkTrainer
         using var optimizer = new ProximalAdam(gates.Concat(network.parameters().Where(p => !gateSet.Contains(p))));
         var gated = network.GatedBlocks.ToList();
         using var masks = new FlatGateMasks(gated);
-        bool gatesSideBySide = optimizer.TryContiguous(gates, out var allGates, out _);
+        bool gatesSideBySide = optimizer.TryContiguous(gates, out var allGates, out var gateMetric);
+        using var allGatesView = allGates;
+        using var gateMetricView = gateMetric;
         using var shuffler = new Generator(settings.Seed + 1);
         long stepsPerEpoch = (rows + settings.BatchSize - 1) / settings.BatchSize;
         // Resume, cancellation, divergence, validation, early stopping and checkpoints live there.
@@ -82,8 +85,9 @@ internal static class NetworkTrainer
                             allGates.mul_(masks.Values);
                         else
                             live.ForEach(candidate => candidate.ApplyGateMask());
-                        lossSum.add_(loss.detach(), alpha: size);
-                        correct.add_(logits.argmax(1).eq(y).sum());
+                        using var batchRows = Scalars.Of(size);
+                        lossSum.add_(loss.detach(), alpha: batchRows);
+                        correct.add_(logits.argmax(1).eq(y).sum(), Scalars.One);
                     }
                 }
             }
@@ -127,7 +131,8 @@ internal static class NetworkTrainer
         double total = 0;
         foreach (var candidate in network.GatedBlocks)
         {
-            using var norm = candidate.Gate.abs().sum();
+            using var scope = NewDisposeScope();
+            var norm = candidate.Gate.abs().sum();
             total += norm.to_type(ScalarType.Float64).item<double>();
         }
         return total;

@@ -1,3 +1,5 @@
+using Microsoft.ML.BlockSparse.Torch;
+using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
 
@@ -19,6 +21,9 @@ namespace Microsoft.ML.BlockSparse.Training;
 internal sealed class ProximalAdam : IDisposable
 {
     private const double Beta1 = 0.9, Beta2 = 0.999, Epsilon = 1e-8;
+    // Held for the optimiser's lifetime: a temporary Scalar could be finalised mid-call (see Scalars).
+    private static readonly Scalar Beta1Scalar = Scalars.Of(Beta1), Beta2Scalar = Scalars.Of(Beta2), EpsilonScalar = Scalars.Of(Epsilon),
+        OneMinusBeta1 = Scalars.Of(1 - Beta1), OneMinusBeta2 = Scalars.Of(1 - Beta2);
     private readonly List<Slot> slots = new();
     private readonly Dictionary<Parameter, Slot> byParameter = new(ReferenceEqualityComparer.Instance);
     // Every parameter, its gradient, its moments and its metric live in one flat buffer each (the
@@ -47,7 +52,7 @@ internal sealed class ProximalAdam : IDisposable
             {
                 long size = p.numel();
                 var shape = p.shape;
-                using (var view = values.narrow(0, offset, size).view(shape))
+                using (var view = FlatView.Of(values, offset, shape))
                 {
                     view.copy_(p);
                     // set_ hands back a wrapper of the parameter's own native handle: disposing or finalising
@@ -58,10 +63,10 @@ internal sealed class ProximalAdam : IDisposable
                     else
                         alias.Dispose();
                 }
-                var grad = grads.narrow(0, offset, size).view(shape);
+                var grad = FlatView.Of(grads, offset, shape);
                 p.grad = grad;
                 var slot = new Slot(p, offset, size, grad,
-                    mean.narrow(0, offset, size).view(shape), variance.narrow(0, offset, size).view(shape), metric.narrow(0, offset, size).view(shape));
+                    FlatView.Of(mean, offset, shape), FlatView.Of(variance, offset, shape), FlatView.Of(metric, offset, shape));
                 slots.Add(slot);
                 byParameter.Add(p, slot);
                 offset += size;
@@ -84,13 +89,15 @@ internal sealed class ProximalAdam : IDisposable
             // A frozen parameter (a retired candidate) gets no gradient and must keep no momentum either,
             // or Adam would move it away from zero.
             if (!slot.Parameter.requires_grad)
-                slot.Mean.zero_();
+                slot.Mean.fill_(Scalars.Zero);
         }
         var g = grads;
-        mean.mul_(Beta1).add_(g, alpha: 1 - Beta1);
-        variance.mul_(Beta2).addcmul_(g, g, value: 1 - Beta2);
-        metric.copy_(variance).div_(correction2).sqrt_().add_(Epsilon);
-        values.addcdiv_(mean, metric, value: -learningRate / correction1);
+        using var secondCorrection = Scalars.Of(correction2);
+        using var stepSize = Scalars.Of(-learningRate / correction1);
+        mean.mul_(Beta1Scalar).add_(g, alpha: OneMinusBeta1);
+        variance.mul_(Beta2Scalar).addcmul_(g, g, value: OneMinusBeta2);
+        metric.copy_(variance).div_(secondCorrection).sqrt_().add_(EpsilonScalar, Scalars.One);
+        values.addcdiv_(mean, metric, value: stepSize);
     }
 
     /// <summary><c>√v̂+ε</c> of <paramref name="parameter"/> after the last step: the metric Adam stepped in.</summary>
@@ -107,7 +114,7 @@ internal sealed class ProximalAdam : IDisposable
     public IEnumerable<(Parameter Parameter, Tensor Mean, Tensor Variance)> Moments
         => slots.Select(s => (s.Parameter, s.Mean, s.Variance));
 
-    public void ZeroGrad() => grads.zero_();
+    public void ZeroGrad() => grads.fill_(Scalars.Zero);
 
     /// <summary>
     /// The values and metric of <paramref name="parameters"/> as one flat view each, when they lie next to
