@@ -50,6 +50,10 @@ public sealed partial class BlockSparseTrainer : IEstimator<BlockSparseModel>
     /// <summary>Trains the network on <paramref name="input"/> and returns the scoring transformer.</summary>
     /// <exception cref="OperationCanceledException"><see cref="Options.CancellationToken"/> was cancelled.</exception>
     /// <exception cref="TrainingDivergedException">The loss stopped being finite.</exception>
+    /// <exception cref="InsufficientMemoryException">
+    /// Training the planned network on the CPU would need more memory than the process can use (checked
+    /// before the data is read; the message gives the estimate and the largest layer).
+    /// </exception>
     public BlockSparseModel Fit(IDataView input)
     {
         ArgumentNullException.ThrowIfNull(input);
@@ -67,6 +71,13 @@ public sealed partial class BlockSparseTrainer : IEstimator<BlockSparseModel>
             InitialWeightsCheck.Check(initialWeights, plan.Linear);
         }
         var device = ComputeDeviceResolver.Resolve(options.Device);
+        // Refused here, before the data is read, rather than by the OOM killer or a native abort later.
+        // Host memory bounds a CPU run only: a GPU's memory is its own, and CUDA reports running out.
+        if (device.type == DeviceType.CPU)
+        {
+            MemoryEstimate.Of(plan, options.Rank).Require(options.BatchSize, options.EarlyStoppingPatience > 0,
+                GC.GetGCMemoryInfo().TotalAvailableMemoryBytes, options.Rank);
+        }
         // A bad checkpoint or directory is reported before minutes go into reading the data.
         using var resume = OpenResumeCheckpoint();
         var checkpoints = CheckpointTarget(resume);
