@@ -1,4 +1,3 @@
-using System.IO.Compression;
 using Microsoft.ML.BlockSparse.Export;
 using Microsoft.ML.BlockSparse.MLNet;
 using Microsoft.ML.Data;
@@ -17,7 +16,8 @@ public static class BlockSparseModelFile
     /// </summary>
     /// <exception cref="FileNotFoundException">There is no such file.</exception>
     /// <exception cref="InvalidDataException">
-    /// The file is not a complete zip (truncated or corrupted), is a zip but not an ML.NET model, or is a
+    /// The file is not a complete zip (truncated), an entry's data does not match the CRC-32 checksum the zip
+    /// stores for it (corrupted after saving), the file is a zip but not an ML.NET model, or is a
     /// model whose output has no <c>Score</c> and <c>PredictedLabel</c> columns.
     /// </exception>
     public static ITransformer Load(MLContext mlContext, string path, out DataViewSchema inputSchema)
@@ -28,12 +28,7 @@ public static class BlockSparseModelFile
             throw new FileNotFoundException($"Model file '{path}' does not exist.", path);
         mlContext.ComponentCatalog.RegisterAssembly(typeof(ArgMaxMapping).Assembly);
 
-        if (ZipProblem(path) is { } problem)
-        {
-            throw new InvalidDataException(
-                $"Model file '{path}' is not a complete zip archive ({problem.Message}). It may have been truncated by an interrupted "
-                + "copy or download; expected a zip written by mlContext.Model.Save.", problem);
-        }
+        ZipIntegrity.Check(path);
 
         ITransformer model;
         try
@@ -56,26 +51,6 @@ public static class BlockSparseModelFile
                 + $"'{OnnxExporter.ScoreName}' and '{ScoringPipeline.PredictedLabelColumnName}' columns a BlockSparse model produces.");
         }
         return model;
-    }
-
-    // Reads the whole archive (entries are checked against their CRC as they are read to the end), so
-    // damage is reported as such rather than as whatever ML.NET makes of a half-read stream.
-    private static Exception? ZipProblem(string path)
-    {
-        try
-        {
-            using var archive = ZipFile.OpenRead(path);
-            foreach (var entry in archive.Entries)
-            {
-                using var content = entry.Open();
-                content.CopyTo(Stream.Null);
-            }
-            return null;
-        }
-        catch (InvalidDataException e)
-        {
-            return e;
-        }
     }
 
     private static Exception Innermost(Exception e)
