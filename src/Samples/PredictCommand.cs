@@ -23,8 +23,7 @@ internal static class PredictCommand
     {
         var cl = new CommandLine(args, ValueOptions, new HashSet<string>());
         var modelPath = cl.Text("--model") ?? throw new UsageException("predict needs --model FILE.zip.");
-        if (!File.Exists(modelPath))
-            throw new UsageException($"Model file '{modelPath}' does not exist.");
+        ModelArgument.Check(modelPath);
         var dataFolder = cl.Text("--data") ?? DataLocation.DefaultMnistFolder;
 
         var mlContext = new MLContext();
