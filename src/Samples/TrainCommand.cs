@@ -62,6 +62,12 @@ internal static class TrainCommand
         var modelPath = Path.GetFullPath(cl.Text("--model") ?? Path.Combine("artifacts", "mnist-blocksparse.zip"));
         var reportPath = cl.Text("--report") is { } r ? Path.GetFullPath(r) : null;
         var options = ParseOptions(cl);
+        // Before training: a target that cannot be written would otherwise be found only at the end.
+        OutputTarget.File(modelPath, "--model", "the model to (FILE.zip)");
+        if (reportPath is not null)
+            OutputTarget.File(reportPath, "--report", "the report to (FILE.json)");
+        if (options.CheckpointDirectory is { } checkpointDirectory)
+            OutputTarget.Folder(checkpointDirectory, "--checkpoint", "the checkpoints");
 
         if (!Directory.Exists(dataFolder) && cl.Text("--data") is null)
             throw new UsageException($"No --data given and the MNIST cache '{dataFolder}' does not exist: run build/setup.sh first.");
