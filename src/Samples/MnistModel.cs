@@ -13,7 +13,8 @@ namespace Samples;
 /// </summary>
 /// <remarks>
 /// Scoring runs ML.NET's image transforms and ONNX Runtime; TorchSharp is not loaded. As in Model
-/// Builder's code, the one engine is not thread-safe: use a <c>PredictionEnginePool</c> in a server.
+/// Builder's code, the one engine behind <see cref="Predict(ModelInput)"/> is not thread-safe: give each
+/// thread its own from <see cref="CreatePredictEngine"/> (or use a <c>PredictionEnginePool</c> in a server).
 /// </remarks>
 public static class MnistModel
 {
@@ -40,7 +41,13 @@ public static class MnistModel
     /// <summary>The saved model. Set it before the first prediction. Default <c>MnistModel.zip</c> in the working folder.</summary>
     public static string ModelPath { get; set; } = Path.GetFullPath("MnistModel.zip");
 
-    /// <summary>Created on first use, then reused: loading the zip and its ONNX session is the slow part.</summary>
+    /// <summary>
+    /// The loaded model, shared by every engine: loading the zip and its ONNX session is the slow part.
+    /// It is never disposed, since engines of other threads may still be scoring with it.
+    /// </summary>
+    private static readonly Lazy<(MLContext Context, ITransformer Model)> Loaded = new(Load, isThreadSafe: true);
+
+    /// <summary>The engine <see cref="Predict(ModelInput)"/> uses, created on first use. Like every engine, not thread-safe.</summary>
     public static readonly Lazy<PredictionEngine<ModelInput, ModelOutput>> PredictEngine = new(CreatePredictEngine, isThreadSafe: true);
 
     /// <summary>Predicts the class of one image file.</summary>
@@ -49,18 +56,33 @@ public static class MnistModel
     /// <summary>Predicts the class of one input row.</summary>
     public static ModelOutput Predict(ModelInput input) => PredictEngine.Value.Predict(input);
 
-    private static PredictionEngine<ModelInput, ModelOutput> CreatePredictEngine()
+    /// <summary>
+    /// A new engine over the shared model, for one thread. Disposing it leaves the model, and every
+    /// other engine, working.
+    /// </summary>
+    /// <remarks>
+    /// ML.NET's engines own their model by default (<c>PredictionEngineOptions.OwnsTransformer</c> is true):
+    /// disposing one disposes the model's ONNX Runtime session under every other engine, which then fails
+    /// (a NullReferenceException, or a crash when other threads are scoring). So engines here never own it.
+    /// </remarks>
+    public static PredictionEngine<ModelInput, ModelOutput> CreatePredictEngine()
+    {
+        var (mlContext, model) = Loaded.Value;
+        return mlContext.Model.CreatePredictionEngine<ModelInput, ModelOutput>(model, new PredictionEngineOptions { OwnsTransformer = false });
+    }
+
+    private static (MLContext, ITransformer) Load()
     {
         var mlContext = new MLContext();
-        // The saved model's arg-max step is a named custom mapping; ML.NET finds it in registered assemblies.
-        mlContext.ComponentCatalog.RegisterAssembly(typeof(ArgMaxMapping).Assembly);
-        var model = mlContext.Model.Load(ModelPath, out var inputSchema);
+        // Registers the saved model's arg-max step (a named custom mapping) and refuses a truncated or
+        // corrupted zip with a message saying so.
+        var model = BlockSparseModelFile.Load(mlContext, ModelPath, out var inputSchema);
         if (inputSchema.GetColumnOrNull("ImagePath") is null)
         {
             throw new InvalidOperationException(
                 $"Model '{ModelPath}' does not read image files (its input columns: {string.Join(", ", inputSchema.Select(c => c.Name))}). "
                 + "Train it on an image folder (train --data IMAGE_FOLDER); for IDX-trained models use the predict command.");
         }
-        return mlContext.Model.CreatePredictionEngine<ModelInput, ModelOutput>(model);
+        return (mlContext, model);
     }
 }

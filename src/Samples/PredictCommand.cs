@@ -23,9 +23,11 @@ internal static class PredictCommand
     {
         var cl = new CommandLine(args, ValueOptions, new HashSet<string>());
         var modelPath = cl.Text("--model") ?? throw new UsageException("predict needs --model FILE.zip.");
-        if (!File.Exists(modelPath))
-            throw new UsageException($"Model file '{modelPath}' does not exist.");
+        ModelArgument.Check(modelPath);
         var dataFolder = cl.Text("--data") ?? DataLocation.DefaultMnistFolder;
+        var scoresPath = cl.Text("--scores");
+        if (scoresPath is not null)
+            OutputTarget.File(scoresPath, "--scores", "the scores to (FILE.tsv)");
 
         var mlContext = new MLContext();
         // Registers the arg-max step (saved models name it by contract) and turns a truncated or
@@ -38,12 +40,16 @@ internal static class PredictCommand
         Console.WriteLine($"rows {rows.Count}");
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"micro accuracy {metrics.MicroAccuracy:F6}"));
 
-        if (cl.Text("--scores") is { } scoresPath)
+        if (scoresPath is not null)
         {
             var predicted = mlContext.Transforms.Conversion.MapKeyToValue("PredictedLabelValue", "PredictedLabel").Fit(scored).Transform(scored);
-            using var writer = new StreamWriter(scoresPath);
-            foreach (var row in mlContext.Data.CreateEnumerable<ScoredRow>(predicted, reuseRowObject: false))
-                writer.WriteLine(row.PredictedLabelValue + "\t" + string.Join("\t", row.Score.Select(s => s.ToString("R", CultureInfo.InvariantCulture))));
+            // Written as the model is: to a temporary file, then renamed, so a full disk leaves no truncated scores.
+            OutputFile.Write(scoresPath, temporary =>
+            {
+                using var writer = new StreamWriter(temporary);
+                foreach (var row in mlContext.Data.CreateEnumerable<ScoredRow>(predicted, reuseRowObject: false))
+                    writer.WriteLine(row.PredictedLabelValue + "\t" + string.Join("\t", row.Score.Select(s => s.ToString("R", CultureInfo.InvariantCulture))));
+            });
         }
 
         // Scoring a saved model must not need the training runtime.

@@ -28,8 +28,7 @@ internal static class PredictImageCommand
         }
         if (modelPath is null)
             throw new UsageException("predict-image needs --model FILE.zip.");
-        if (!File.Exists(modelPath))
-            throw new UsageException($"Model file '{modelPath}' does not exist.");
+        ModelArgument.Check(modelPath);
         if (images.Count == 0)
             throw new UsageException("predict-image needs at least one image file after the options.");
         if (images.FirstOrDefault(i => !File.Exists(i)) is { } missing)

@@ -23,7 +23,8 @@ catch (UsageException e)
     Console.Error.WriteLine($"error: {e.Message}\n\n{usage}");
     return 2;
 }
-catch (Exception e) when (e is IOException or InvalidDataException or ArgumentException or InvalidOperationException or InsufficientMemoryException)
+catch (Exception e) when (e is IOException or UnauthorizedAccessException or InvalidDataException or ArgumentException or InvalidOperationException
+    or InsufficientMemoryException)
 {
     // Bad data or options: the library's message says what was wrong; the stack trace would only bury it.
     // ML.NET wraps errors met while reading rows in its own ("Splitter/consolidator worker encountered

@@ -20,7 +20,7 @@ internal static class TrainCommand
               [--train-rows N] [--test-rows N] [--model FILE.zip] [--report FILE.json]
               [--method kronecker|dense|grouplasso] [--search] [--candidates MxN/MxN[,...]] [--l2 X] [--l2-increment X]
               [--group-lasso X] [--target-sparsity F] [--validation-fraction X] [--patience N] [--checkpoint DIR [--resume]]
-              [--test-fraction F] [--image-size WxH] [--channels 1|3] [--architecture mlp|lenet5]
+              [--resume-from FILE] [--test-fraction F] [--image-size WxH] [--channels 1|3] [--architecture mlp|lenet5]
           --architecture  mlp (default: --hidden layers on the flat pixels) or lenet5 (two factored convolutions with pooling,
                     then 120, 84 and the classes; --hidden does not apply, --block takes 5 shapes: conv channel blocks, then linear)
           --data    folder with train/t10k images and labels in IDX format (optionally .gz), or an image folder
@@ -38,6 +38,8 @@ internal static class TrainCommand
           --patience  stop after N epochs without a better validation accuracy and keep the best epoch (needs --validation-fraction)
           --checkpoint  write a checkpoint to DIR after every epoch (the last two are kept); Ctrl+C stops at the next batch
           --resume  continue from the newest checkpoint in the --checkpoint DIR, with the same options
+          --resume-from  continue from this checkpoint file (or the newest in this folder) instead, for example the one before
+                    a damaged newest checkpoint; with --checkpoint DIR the run keeps writing checkpoints there
           image folders only:
           --test-fraction  share of each class held out for testing when there are no train/ and test/ folders (default 0.2; split with --seed)
           --image-size     resize every image to WxH (default: the size of the first training image)
@@ -46,7 +48,7 @@ internal static class TrainCommand
 
     private static readonly HashSet<string> ValueOptions =
         ["--data", "--epochs", "--rank", "--block", "--hidden", "--seed", "--device", "--l1", "--l1-increment", "--lr", "--lr-schedule", "--batch",
-         "--train-rows", "--test-rows", "--model", "--report", "--validation-fraction", "--patience", "--checkpoint",
+         "--train-rows", "--test-rows", "--model", "--report", "--validation-fraction", "--patience", "--checkpoint", "--resume-from",
          "--method", "--candidates", "--l2", "--l2-increment", "--group-lasso", "--target-sparsity",
          "--test-fraction", "--image-size", "--channels", "--architecture"];
 
@@ -62,6 +64,12 @@ internal static class TrainCommand
         var modelPath = Path.GetFullPath(cl.Text("--model") ?? Path.Combine("artifacts", "mnist-blocksparse.zip"));
         var reportPath = cl.Text("--report") is { } r ? Path.GetFullPath(r) : null;
         var options = ParseOptions(cl);
+        // Before training: a target that cannot be written would otherwise be found only at the end.
+        OutputTarget.File(modelPath, "--model", "the model to (FILE.zip)");
+        if (reportPath is not null)
+            OutputTarget.File(reportPath, "--report", "the report to (FILE.json)");
+        if (options.CheckpointDirectory is { } checkpointDirectory)
+            OutputTarget.Folder(checkpointDirectory, "--checkpoint", "the checkpoints");
 
         if (!Directory.Exists(dataFolder) && cl.Text("--data") is null)
             throw new UsageException($"No --data given and the MNIST cache '{dataFolder}' does not exist: run build/setup.sh first.");
@@ -81,7 +89,11 @@ internal static class TrainCommand
         var (train, test) = (data.Train, data.Test);
 
         if (options.ResumeFrom is not null)
-            Console.WriteLine($"Resuming from the newest checkpoint in {options.ResumeFrom}");
+        {
+            Console.WriteLine(File.Exists(options.ResumeFrom)
+                ? $"Resuming from {options.ResumeFrom}"
+                : $"Resuming from the newest checkpoint in {options.ResumeFrom}");
+        }
         var clock = Stopwatch.StartNew();
         TransformerChain<BlockSparseModel> chain;
         using (var cancellation = new CtrlC())
@@ -188,8 +200,17 @@ internal static class TrainCommand
         if (cl.Double("--validation-fraction", min: 0) is { } fraction) options.ValidationFraction = fraction;
         if (cl.Int("--patience", min: 0) is { } patience) options.EarlyStoppingPatience = patience;
         if (cl.Text("--checkpoint") is { } checkpoints) options.CheckpointDirectory = Path.GetFullPath(checkpoints);
+        if (cl.Has("--resume") && cl.Has("--resume-from"))
+            throw new UsageException("--resume and --resume-from both say where to continue from; give one.");
         if (cl.Has("--resume"))
             options.ResumeFrom = options.CheckpointDirectory ?? throw new UsageException("--resume continues from the --checkpoint DIR; give --checkpoint too.");
+        if (cl.Text("--resume-from") is { } resumeFrom)
+        {
+            // A file: a damaged newest checkpoint can be skipped; the library also takes a folder (its newest).
+            if (!File.Exists(resumeFrom) && !Directory.Exists(resumeFrom))
+                throw new UsageException($"--resume-from '{resumeFrom}' is neither a checkpoint file nor a folder of checkpoints.");
+            options.ResumeFrom = Path.GetFullPath(resumeFrom);
+        }
         if (cl.Text("--block") is { } block)
         {
             try

@@ -1,4 +1,3 @@
-using System.IO.Compression;
 using Microsoft.ML.BlockSparse.Export;
 using Microsoft.ML.BlockSparse.MLNet;
 using Microsoft.ML.Data;
@@ -15,25 +14,24 @@ public static class BlockSparseModelFile
     /// Registers the arg-max mapping with <paramref name="mlContext"/> and loads the model that
     /// <c>mlContext.Model.Save</c> wrote to <paramref name="path"/>.
     /// </summary>
-    /// <exception cref="FileNotFoundException">There is no such file.</exception>
+    /// <exception cref="FileNotFoundException">There is no such file, or the path is a folder.</exception>
     /// <exception cref="InvalidDataException">
-    /// The file is not a complete zip (truncated or corrupted), is a zip but not an ML.NET model, or is a
+    /// The file is not a complete zip (truncated), an entry's data does not match the CRC-32 checksum the zip
+    /// stores for it (corrupted after saving), the file is a zip but not an ML.NET model, its ONNX network reads
+    /// an input of another name than the column the model feeds it, or the file is a
     /// model whose output has no <c>Score</c> and <c>PredictedLabel</c> columns.
     /// </exception>
     public static ITransformer Load(MLContext mlContext, string path, out DataViewSchema inputSchema)
     {
         ArgumentNullException.ThrowIfNull(mlContext);
         ArgumentException.ThrowIfNullOrWhiteSpace(path);
+        if (Directory.Exists(path))
+            throw new FileNotFoundException($"Model file '{path}' is a folder; expected the zip file that mlContext.Model.Save wrote.", path);
         if (!File.Exists(path))
             throw new FileNotFoundException($"Model file '{path}' does not exist.", path);
         mlContext.ComponentCatalog.RegisterAssembly(typeof(ArgMaxMapping).Assembly);
 
-        if (ZipProblem(path) is { } problem)
-        {
-            throw new InvalidDataException(
-                $"Model file '{path}' is not a complete zip archive ({problem.Message}). It may have been truncated by an interrupted "
-                + "copy or download; expected a zip written by mlContext.Model.Save.", problem);
-        }
+        ZipIntegrity.Check(path);
 
         ITransformer model;
         try
@@ -47,7 +45,19 @@ public static class BlockSparseModelFile
                 + "expected a zip written by mlContext.Model.Save.", e);
         }
 
-        var output = model.GetOutputSchema(inputSchema);
+        DataViewSchema output;
+        try
+        {
+            output = model.GetOutputSchema(inputSchema);
+        }
+        catch (ArgumentOutOfRangeException e) when (OnnxInputMismatch.Match(Innermost(e).Message) is { Success: true } names)
+        {
+            // OnnxTransformer checks its input names against the network when it first meets a schema.
+            (model as IDisposable)?.Dispose();
+            throw new InvalidDataException(
+                $"Model file '{path}' has an ONNX network that reads the input '{names.Groups["has"].Value}', but the model feeds it the column "
+                + $"'{names.Groups["fed"].Value}'; expected the network the trainer exported, whose input is named after the feature column.", e);
+        }
         if (output.GetColumnOrNull(OnnxExporter.ScoreName) is null || output.GetColumnOrNull(ScoringPipeline.PredictedLabelColumnName) is null)
         {
             (model as IDisposable)?.Dispose();
@@ -58,25 +68,9 @@ public static class BlockSparseModelFile
         return model;
     }
 
-    // Reads the whole archive (entries are checked against their CRC as they are read to the end), so
-    // damage is reported as such rather than as whatever ML.NET makes of a half-read stream.
-    private static Exception? ZipProblem(string path)
-    {
-        try
-        {
-            using var archive = ZipFile.OpenRead(path);
-            foreach (var entry in archive.Entries)
-            {
-                using var content = entry.Open();
-                content.CopyTo(Stream.Null);
-            }
-            return null;
-        }
-        catch (InvalidDataException e)
-        {
-            return e;
-        }
-    }
+    // ML.NET 5's OnnxTransformer: "Input tensor, {column}, does not exist in the ONNX model. Available input names are [{names}]."
+    private static readonly System.Text.RegularExpressions.Regex OnnxInputMismatch = new(
+        @"Input tensor, (?<fed>.+?), does not exist in the ONNX model\. Available input names are \[(?<has>[^\]]*)\]");
 
     private static Exception Innermost(Exception e)
     {

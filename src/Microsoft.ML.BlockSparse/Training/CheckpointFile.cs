@@ -61,22 +61,33 @@ internal static class CheckpointFile
         }
 
         var temporary = path + ".tmp";
-        using (var file = new FileStream(temporary, FileMode.Create, FileAccess.Write, FileShare.None))
+        try
         {
-            using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
-            var header = new byte[HeaderLength];
-            Magic.CopyTo(header, 0);
-            BitConverter.TryWriteBytes(header.AsSpan(8), Version);
-            BitConverter.TryWriteBytes(header.AsSpan(12), body.Length);
-            hash.AppendData(header);
-            hash.AppendData(body.GetBuffer(), 0, (int)body.Length);
-            file.Write(header);
-            file.Write(body.GetBuffer(), 0, (int)body.Length);
-            file.Write(hash.GetHashAndReset());
-            // On disk before the rename, so a crash cannot leave a renamed but empty file.
-            file.Flush(flushToDisk: true);
+            using (var file = new FileStream(temporary, FileMode.Create, FileAccess.Write, FileShare.None))
+            {
+                using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+                var header = new byte[HeaderLength];
+                Magic.CopyTo(header, 0);
+                BitConverter.TryWriteBytes(header.AsSpan(8), Version);
+                BitConverter.TryWriteBytes(header.AsSpan(12), body.Length);
+                hash.AppendData(header);
+                hash.AppendData(body.GetBuffer(), 0, (int)body.Length);
+                file.Write(header);
+                file.Write(body.GetBuffer(), 0, (int)body.Length);
+                file.Write(hash.GetHashAndReset());
+                // On disk before the rename, so a crash cannot leave a renamed but empty file.
+                file.Flush(flushToDisk: true);
+            }
+            File.Move(temporary, path, overwrite: true);
         }
-        File.Move(temporary, path, overwrite: true);
+        catch
+        {
+            // A full disk leaves a partly written (often empty) temporary file: it is of no use to anyone.
+            // (A folder of that name is not ours to delete, and File.Exists is false for it.)
+            if (File.Exists(temporary))
+                File.Delete(temporary);
+            throw;
+        }
     }
 
     /// <summary>Reads and verifies a checkpoint; the tensors are on the CPU.</summary>
@@ -176,5 +187,17 @@ internal static class CheckpointFile
     }
 
     private static InvalidDataException Invalid(string path, string problem)
-        => new($"Checkpoint '{path}' {problem}. Resume from another checkpoint (the directory keeps the last two) or start a new run without ResumeFrom.");
+        => new($"Checkpoint '{path}' {problem}. {Alternative(path)}");
+
+    // Says exactly which checkpoint to resume from instead: the newest earlier one beside it, if any.
+    private static string Alternative(string path)
+    {
+        var full = Path.GetFullPath(path);
+        var beside = new CheckpointStore(Path.GetDirectoryName(full)!).List();
+        var self = beside.FirstOrDefault(c => c.Path == full);
+        var earlier = beside.Where(c => c.Path != full && (self.Path is null || c.Epoch < self.Epoch)).LastOrDefault();
+        return earlier.Path is { } before
+            ? $"Resume from the checkpoint before it: set ResumeFrom to '{before}' (in the sample app: --resume-from {before} instead of --resume), or start a new run without ResumeFrom."
+            : "Resume from another checkpoint (the directory keeps the last two) or start a new run without ResumeFrom.";
+    }
 }

@@ -46,7 +46,14 @@ internal sealed partial class CheckpointStore
         System.IO.Directory.CreateDirectory(Directory);
         int epoch = checkpoint.Info.CompletedEpochs;
         var path = PathFor(epoch);
-        CheckpointFile.Write(path, checkpoint);
+        try
+        {
+            CheckpointFile.Write(path, checkpoint);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw WriteFailed(epoch, path, e);
+        }
         var kept = List().Where(c => c.Epoch <= epoch).TakeLast(Keep).Select(c => c.Path).ToHashSet();
         foreach (var (_, other) in List())
         {
@@ -54,6 +61,19 @@ internal sealed partial class CheckpointStore
                 File.Delete(other);
         }
         return path;
+    }
+
+    // One line: which checkpoint could not be written, why, that nothing half-written is left, and where
+    // the run can continue from.
+    private IOException WriteFailed(int epoch, string path, Exception e)
+    {
+        var earlier = List().Where(c => c.Epoch < epoch).Select(c => c.Path).LastOrDefault();
+        var resume = earlier is null
+            ? "No earlier checkpoint of this run exists."
+            : $"The earlier checkpoint {Path.GetFileName(earlier)} is intact: set ResumeFrom to '{earlier}' to continue from it "
+              + $"(in the sample app: --checkpoint {Directory} --resume-from {earlier}) once the problem is fixed.";
+        return new IOException(
+            $"Could not write the checkpoint of epoch {epoch} to '{path}' ({e.Message.ReplaceLineEndings(" ")}); its temporary file was removed. {resume}", e);
     }
 
     /// <summary>
