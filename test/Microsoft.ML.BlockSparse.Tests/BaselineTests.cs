@@ -51,8 +51,11 @@ public class BaselineTests(MnistSlice mnist) : IClassFixture<MnistSlice>
         var (model, accuracy) = Train(options);
 
         var report = model.Report;
-        Assert.True(accuracy >= 0.85, $"accuracy {accuracy:P2}");
-        Assert.InRange(report.BlockSparsity, 0.49, 0.51);
+        // Reaches 85.4 % on this code; see MnistSlice.AccuracyMargin.
+        Assert.True(accuracy >= 0.80, $"accuracy {accuracy:P2}");
+        // Pruning to the target zeroes exactly that share of each penalised layer's blocks, not one more or less.
+        foreach (var layer in report.Layers.Where(l => l.Blocks > 0))
+            Assert.Equal((long)Math.Round(0.5 * layer.Blocks), layer.ZeroBlocks);
         Assert.Equal(report.DenseParameters, report.TrainableParameters);
         Assert.Equal(report.DenseTrainingFlopsPerExample, report.TrainingFlopsPerExample);
         Assert.True(report.InferenceFlopsPerExample < report.DenseInferenceFlopsPerExample);
@@ -65,7 +68,8 @@ public class BaselineTests(MnistSlice mnist) : IClassFixture<MnistSlice>
     public void DenseMethodTrainsThePlainNetwork()
     {
         var (model, accuracy) = Train(Options(BlockSparseMethod.Dense));
-        Assert.True(accuracy >= 0.9, $"accuracy {accuracy:P2}");
+        // Reaches 92.6 % on this code; see MnistSlice.AccuracyMargin.
+        Assert.True(accuracy >= 0.87, $"accuracy {accuracy:P2}");
         Assert.All(model.Report.Layers, l => Assert.Equal("Method is Dense", l.DenseReason));
         Assert.Equal(0, model.Report.Blocks);
         Assert.Equal(model.Report.DenseParameters, model.Report.TrainableParameters);

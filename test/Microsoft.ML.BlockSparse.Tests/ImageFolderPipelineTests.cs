@@ -36,7 +36,8 @@ public class ImageFolderPipelineTests(MnistSlice mnist) : IClassFixture<MnistSli
         var model = pipeline.Fit(train);
         var metrics = ml.MulticlassClassification.Evaluate(model.Transform(test));
 
-        Assert.True(metrics.MicroAccuracy >= 0.85, $"micro accuracy {metrics.MicroAccuracy:P2} on 500 test images");
+        // Reaches 87.6 % on this code; see MnistSlice.AccuracyMargin.
+        Assert.True(metrics.MicroAccuracy >= 0.82, $"micro accuracy {metrics.MicroAccuracy:P2} on 500 test images");
         Assert.Equal(784, model.LastTransformer.FeatureLength);
     }
 

@@ -65,5 +65,19 @@ public class OptionValidationTests
     }
 
     [Fact]
-    public void DefaultsAreValid() => new MLContext().MulticlassClassification.Trainers.BlockSparse(new BlockSparseTrainer.Options());
+    public void DefaultsAreValidAndAreTheDocumentedOnes()
+    {
+        var options = new BlockSparseTrainer.Options();
+        Assert.Null(Record.Exception(() => new MLContext().MulticlassClassification.Trainers.BlockSparse(options)));
+        // Each option with a documented default starts at it (the XML docs and the README quote these constants).
+        var defaults = typeof(BlockSparseTrainer).GetNestedType("Defaults", System.Reflection.BindingFlags.NonPublic)!
+            .GetFields().Where(f => f.IsLiteral).ToList();
+        Assert.True(defaults.Count >= 15, $"found only {defaults.Count} documented defaults");
+        foreach (var field in defaults)
+        {
+            var option = typeof(BlockSparseTrainer.Options).GetProperty(field.Name);
+            Assert.True(option is not null, $"Defaults.{field.Name} names no option");
+            Assert.Equal(field.GetRawConstantValue(), option!.GetValue(options));
+        }
+    }
 }

@@ -34,7 +34,8 @@ public class SaveLoadTests(MnistSlice mnist) : IClassFixture<MnistSlice>, IDispo
         Assert.NotNull(inputSchema.GetColumnOrNull(nameof(IdxImage.Pixels)));
         // The reloaded PredictedLabel still has the label's key type: Evaluate accepts it.
         var metrics = fresh.MulticlassClassification.Evaluate(reloadedScored);
-        Assert.True(metrics.MicroAccuracy > 0.85, $"reloaded accuracy {metrics.MicroAccuracy:P2}");
+        // Reaches 89.4 % on this code; see MnistSlice.AccuracyMargin.
+        Assert.True(metrics.MicroAccuracy > 0.84, $"reloaded accuracy {metrics.MicroAccuracy:P2}");
     }
 
     [Fact]

@@ -25,7 +25,8 @@ public class TrainerPipelineTests(MnistSlice mnist) : IClassFixture<MnistSlice>
         var scored = model.Transform(IdxDataset.ToDataView(ml, mnist.Test));
         var metrics = ml.MulticlassClassification.Evaluate(scored);
 
-        Assert.True(metrics.MicroAccuracy >= 0.90, $"micro accuracy {metrics.MicroAccuracy:P2} on {MnistSlice.TestRows} test rows");
+        // Reaches 93.6 % on this code; see MnistSlice.AccuracyMargin.
+        Assert.True(metrics.MicroAccuracy >= 0.88, $"micro accuracy {metrics.MicroAccuracy:P2} on {MnistSlice.TestRows} test rows");
         Assert.Equal(options.Epochs, epochs.Count);
         // Each epoch's line also went to ML.NET's log channel.
         Assert.Contains(logged, m => m.Contains("Kind=Info") && m.Contains(epochs[^1].ToString()));

@@ -30,7 +30,9 @@ public class ValidationTests(MnistSlice mnist, ITestOutputHelper output) : IClas
         var model = ml.Transforms.Conversion.MapValueToKey("Label").Append(ml.MulticlassClassification.Trainers.BlockSparse(options)).Fit(data).LastTransformer;
 
         Assert.All(model.History, e => Assert.InRange(e.ValidationAccuracy!.Value, 0.0, 1.0));
-        Assert.True(model.History[^1].ValidationAccuracy > 0.6, model.History[^1].ToString());
+        // 60.8 % after 3 epochs on 750 rows, still early in learning and so more volatile than the others:
+        // a wider margin than MnistSlice.AccuracyMargin, still five times chance (10 %).
+        Assert.True(model.History[^1].ValidationAccuracy > 0.5, model.History[^1].ToString());
         Assert.Contains(logged, m => m.Contains("training 750 rows") && m.Contains("validating on 250 rows"));
         Assert.Contains(logged, m => m.Contains("val acc " + model.History[^1].ValidationAccuracy!.Value.ToString("P2", System.Globalization.CultureInfo.InvariantCulture)));
         // Without early stopping the last epoch is kept, whatever validation says.
