@@ -54,8 +54,6 @@ internal sealed class TrainingData
         IdxDataset.CheckFolder(folder);
         var train = IdxDataset.Load(folder, train: true, trainRows);
         var test = IdxDataset.Load(folder, train: false, testRows);
-        if (train.Count == 0 || test.Count == 0)
-            throw new UsageException($"The {(train.Count == 0 ? "training" : "test")} files in '{folder}' hold no images.");
         var (height, width) = IdxDataset.ImageSize(folder, train: true);
         return new TrainingData
         {
