@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Runtime.InteropServices;
 using System.Security.Cryptography;
 using Microsoft.ML.BlockSparse.Training;
@@ -48,7 +49,7 @@ internal sealed class TrainingData : IDisposable
         }
         else if (options.ValidationFraction > 0)
         {
-            (train, validation) = Split(rows, options.ValidationFraction, (ulong)(uint)options.Seed, device);
+            (train, validation) = Split(rows, options.ValidationFraction, (ulong)(uint)options.Seed, device, label);
         }
         else
         {
@@ -96,7 +97,7 @@ internal sealed class TrainingData : IDisposable
     }
 
     // Which rows are held out depends on the seed alone; both parts keep the rows' original order.
-    private static (LabelledRows Train, LabelledRows Validation) Split(TrainingSet rows, double fraction, ulong seed, Device device)
+    private static (LabelledRows Train, LabelledRows Validation) Split(TrainingSet rows, double fraction, ulong seed, Device device, DataViewSchema.Column label)
     {
         long total = rows.Rows;
         long held = (long)Math.Round(fraction * total);
@@ -108,11 +109,29 @@ internal sealed class TrainingData : IDisposable
         using var generator = new Generator(seed + 2);
         var all = ToDevice(rows, CPU);
         var order = randperm(total, generator: generator);
-        var train = Select(all, order.narrow(0, held, total - held).sort().Values, device);
+        var trainIndex = order.narrow(0, held, total - held).sort().Values;
+        RequireEveryClassInTraining(rows, trainIndex.data<long>().ToArray(), fraction, held, label);
+        var train = Select(all, trainIndex, device);
         var validation = Select(all, order.narrow(0, 0, held).sort().Values, device);
         foreach (var part in new[] { train.Features, train.Labels, validation.Features, validation.Labels })
             part.DetachFromDisposeScope();
         return (train, validation);
+    }
+
+    // A class whose rows all went to validation cannot be learnt, and with few rows a large fraction does that
+    // silently (0.999 of 1000 rows trained on one row). Refused, naming the classes and their counts.
+    private static void RequireEveryClassInTraining(TrainingSet rows, long[] trainIndex, double fraction, long held, DataViewSchema.Column label)
+    {
+        var trained = trainIndex.Select(i => rows.Labels[i]).ToHashSet();
+        var lacking = rows.Labels.CountBy(l => l).Where(c => !trained.Contains(c.Key)).OrderBy(c => c.Key).ToList();
+        if (lacking.Count == 0)
+            return;
+        var names = LabelKeys.Values(label);
+        var described = lacking.Take(5).Select(c => string.Create(CultureInfo.InvariantCulture,
+            $"class {c.Key}{(names is not null && c.Key < names.Length ? $" ('{names[c.Key]}')" : "")}, {c.Value} rows, all held out"));
+        var more = lacking.Count > 5 ? $"; and {lacking.Count - 5} more classes" : "";
+        throw new ArgumentOutOfRangeException(nameof(BlockSparseTrainer.Options.ValidationFraction), string.Create(CultureInfo.InvariantCulture,
+            $"BlockSparseTrainer.Options.ValidationFraction {fraction} holds out {held} of the {rows.Rows} training rows and leaves no training rows of {string.Join("; ", described)}{more}. Every class needs training rows: use a smaller fraction, or pass a ValidationSet."));
     }
 
     private static LabelledRows Select(LabelledRows all, Tensor index, Device device)
