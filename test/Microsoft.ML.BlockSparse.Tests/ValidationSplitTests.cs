@@ -31,4 +31,34 @@ public class ValidationSplitTests
         Assert.Contains("BlockSparseTrainer.Options.ValidationFraction 0.95 holds out 19 of the 20 training rows and leaves no training rows of class", e.Message);
         Assert.Matches(@"class \d \('(rare|common)'\), \d+ rows, all held out", e.Message);
     }
+
+    private sealed class ImageRow
+    {
+        public string Label { get; set; } = "";
+
+        public float[] Features { get; set; } = new float[784];
+    }
+
+    [Fact]
+    public void ValidationSetOfAnotherImageShapeIsRefused()
+    {
+        var ml = new MLContext(1);
+        IDataView Images(int height, int width)
+        {
+            var schema = SchemaDefinition.Create(typeof(ImageRow));
+            schema[nameof(ImageRow.Features)].ColumnType = new VectorDataViewType(NumberDataViewType.Single, 1, height, width);
+            var rows = Enumerable.Range(0, 10).Select(i => new ImageRow { Label = (i % 2).ToString(System.Globalization.CultureInfo.InvariantCulture) });
+            return ml.Data.LoadFromEnumerable(rows, schema);
+        }
+        var keys = ml.Transforms.Conversion.MapValueToKey("Label").Fit(Images(28, 28));
+        var options = new BlockSparseTrainer.Options
+        {
+            Architecture = NetworkArchitecture.LeNet5, Epochs = 1, Device = ComputeDevice.Cpu, ValidationSet = keys.Transform(Images(14, 56)),
+        };
+
+        var e = Assert.Throws<ArgumentOutOfRangeException>(() => ml.MulticlassClassification.Trainers.BlockSparse(options).Fit(keys.Transform(Images(28, 28))));
+
+        Assert.Equal("ValidationSet", e.ParamName);
+        Assert.Contains("ValidationSet's feature column 'Features' holds images of 1x14x56 (channels x height x width); the training data's are 1x28x28", e.Message);
+    }
 }

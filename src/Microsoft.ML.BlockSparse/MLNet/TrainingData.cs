@@ -41,7 +41,7 @@ internal sealed class TrainingData : IDisposable
         LabelledRows train, validation;
         if (options.ValidationSet is { } set)
         {
-            var held = ReadValidationSet(options, set, label, featureLength, classes);
+            var held = ReadValidationSet(options, set, label, features, featureLength, classes);
             if (digest)
                 Append(hash, held);
             train = ToDevice(rows, device);
@@ -70,7 +70,8 @@ internal sealed class TrainingData : IDisposable
         }
     }
 
-    private static TrainingSet ReadValidationSet(BlockSparseTrainer.Options options, IDataView set, DataViewSchema.Column trainLabel, int featureLength, int classes)
+    private static TrainingSet ReadValidationSet(BlockSparseTrainer.Options options, IDataView set, DataViewSchema.Column trainLabel,
+        DataViewSchema.Column trainFeatures, int featureLength, int classes)
     {
         const string Option = "BlockSparseTrainer.Options.ValidationSet";
         DataViewSchema.Column label, features;
@@ -86,6 +87,12 @@ internal sealed class TrainingData : IDisposable
         if (setLength != featureLength)
             throw new ArgumentOutOfRangeException(nameof(options.ValidationSet),
                 $"{Option} has {setLength} values in feature column '{options.FeatureColumnName}'; the training data has {featureLength}.");
+        // Pixels of another image shape have the same length when the sides' product matches (14x56 and 28x28):
+        // a convolutional network would read them as the training shape. Both columns' [C, H, W] must agree.
+        if (ImageShapeCheck.FromColumnType(trainFeatures.Type) is { } trainShape && ImageShapeCheck.FromColumnType(features.Type) is { } setShape && setShape != trainShape)
+            throw new ArgumentOutOfRangeException(nameof(options.ValidationSet),
+                $"{Option}'s feature column '{options.FeatureColumnName}' holds images of {setShape} (channels x height x width); the training data's are {trainShape}. "
+                + "Featurise both with the same image shape.");
         if (setClasses != classes)
             throw new ArgumentOutOfRangeException(nameof(options.ValidationSet),
                 $"{Option}'s label column '{options.LabelColumnName}' is a key of {setClasses} classes; the training data's has {classes}. "
