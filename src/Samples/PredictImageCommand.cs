@@ -34,6 +34,9 @@ internal static class PredictImageCommand
         if (images.FirstOrDefault(i => !File.Exists(i)) is { } missing)
             throw new UsageException($"Image file '{missing}' does not exist.");
 
+        // Before any scoring: ML.NET would score a truncated file (it decodes what is there) and decode a huge one whole.
+        foreach (var image in images)
+            Microsoft.ML.BlockSparse.Data.ImageFileCheck.Check(image);
         MnistModel.ModelPath = Path.GetFullPath(modelPath);
         foreach (var image in images)
         {

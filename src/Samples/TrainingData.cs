@@ -52,11 +52,20 @@ internal sealed class TrainingData
     public static TrainingData FromIdx(MLContext mlContext, string folder, int? trainRows, int? testRows)
     {
         IdxDataset.CheckFolder(folder);
+        // From the headers, before reading the rows: images of another size (even of as many pixels, 14x56 for
+        // 28x28) would be read as the training size by a convolutional network, or fail only after training.
+        var (height, width) = IdxDataset.ImageSize(folder, train: true);
+        var (testHeight, testWidth) = IdxDataset.ImageSize(folder, train: false);
+        if ((testHeight, testWidth) != (height, width))
+        {
+            throw new InvalidDataException(
+                $"{IdxDataset.FilePath(folder, "t10k-images-idx3-ubyte")} holds images of {testHeight}x{testWidth} (rows x columns), but the training images in "
+                + $"{IdxDataset.FilePath(folder, "train-images-idx3-ubyte")} are {height}x{width}; the model reads one size. Use test images of the training size.");
+        }
         var train = IdxDataset.Load(folder, train: true, trainRows);
         var test = IdxDataset.Load(folder, train: false, testRows);
-        if (train.Count == 0 || test.Count == 0)
-            throw new UsageException($"The {(train.Count == 0 ? "training" : "test")} files in '{folder}' hold no images.");
-        var (height, width) = IdxDataset.ImageSize(folder, train: true);
+        TestLabelCheck.RequireSeenInTraining(train.Select(r => r.Label), test.Select(r => r.Label).ToList(),
+            $"test rows in {IdxDataset.FilePath(folder, "t10k-labels-idx1-ubyte")}", trainRows is not null);
         return new TrainingData
         {
             Train = IdxDataset.ToDataView(mlContext, train),
@@ -93,13 +102,11 @@ internal sealed class TrainingData
             (train, test) = ImageFolder.Split(ImageFolder.List(folder), testFraction, seed);
             split = string.Create(CultureInfo.InvariantCulture, $"split {1 - testFraction:0.##}/{testFraction:0.##} per class with seed {seed}");
         }
-        var unknown = test.Select(r => r.Label).Distinct().Except(train.Select(r => r.Label)).ToList();
-        if (unknown.Count > 0)
-            throw new InvalidDataException($"The test images of '{folder}' have classes the training images lack: {string.Join(", ", unknown)}.");
-
         // Both splits are shuffled, so the first N rows are a sample of every class.
         train = train.Take(trainRows ?? int.MaxValue).ToList();
         test = test.Take(testRows ?? int.MaxValue).ToList();
+        TestLabelCheck.RequireSeenInTraining(train.Select(r => r.Label), test.Select(r => r.Label).ToList(),
+            $"test images of '{folder}'", trainRows is not null);
         var (width, height) = size ?? FirstImageSize(train[0].ImagePath);
         var shape = new ImageShape(channels, height, width);
         const string features = "Features";

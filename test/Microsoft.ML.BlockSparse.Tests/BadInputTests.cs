@@ -222,9 +222,9 @@ public class BadInputTests : IDisposable
         WriteIdx("t10k-images-idx3-ubyte", [0, 0, 8, 3, 0, 0, 0, 0, 0, 0, 0, 28, 0, 0, 0, 28]);
         WriteIdx("t10k-labels-idx1-ubyte", [0, 0, 8, 1, 0, 0, 0, 0]);
         var (emptyCode, empty) = SampleApp.RunWithExitCode("train", "--data", temp.Path);
-        Assert.Equal(2, emptyCode);
-        Assert.Contains("The training files in", empty);
-        Assert.Contains("hold no images", empty);
+        Assert.Equal(1, emptyCode);   // bad data, not a bad command line: one line naming the file, no usage text
+        Assert.Contains($"error: {temp.File("train-images-idx3-ubyte")} holds no images (its header says 0)", empty);
+        Assert.DoesNotContain("usage:", empty);
 
         var (usageCode, usage) = SampleApp.RunWithExitCode("train", "--epochz", "3");
         Assert.Equal(2, usageCode);

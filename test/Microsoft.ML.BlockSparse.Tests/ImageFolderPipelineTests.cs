@@ -136,7 +136,8 @@ public class ImageFolderPipelineTests(MnistSlice mnist) : IClassFixture<MnistSli
 
         // A file with a PNG signature and garbage: the run stops with the file's name, not a stack trace.
         var bad = Path.Combine(png, "train", "3", "bad.png");
-        File.WriteAllBytes(bad, [0x89, (byte)'P', (byte)'N', (byte)'G', 13, 10, 26, 10, 0, 0, 0, 13, 1, 2, 3]);
+        // A complete PNG header and end with no image data between: passes ImageFileCheck, fails to decode.
+        File.WriteAllBytes(bad, TrustFiles.PngHeaderOnly(28, 28));
         var (badCode, badOutput) = SampleApp.RunWithExitCode("train", "--data", png, "--epochs", "1", "--hidden", "100", "--model", temp.File("bad.zip"));
         Assert.Equal(1, badCode);
         Assert.Contains($"Image file '{bad}' cannot be decoded", badOutput);

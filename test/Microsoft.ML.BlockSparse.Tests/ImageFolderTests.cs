@@ -70,8 +70,12 @@ public class ImageFolderTests : IDisposable
         var nothing = Assert.Throws<InvalidDataException>(() => ImageFolder.List(temp.File("data")));
         Assert.Contains("is empty", nothing.Message);
 
-        // A PNG signature and garbage passes the listing; decoding names it.
+        // A PNG signature and garbage is refused by the listing, as not complete.
         File.WriteAllBytes(temp.File("data/dog/1.png"), [0x89, (byte)'P', (byte)'N', (byte)'G', 13, 10, 26, 10, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
+        Assert.Contains("is not a complete PNG", Assert.Throws<InvalidDataException>(() => ImageFolder.List(temp.File("data"))).Message);
+
+        // A header and an end but no image data passes the listing; decoding names it.
+        File.WriteAllBytes(temp.File("data/dog/1.png"), TrustFiles.PngHeaderOnly(4, 4));
         var rows = ImageFolder.List(temp.File("data"));
         var bad = ImageFolder.FindUndecodable(rows.Select(r => r.ImagePath));
         Assert.NotNull(bad);

@@ -33,12 +33,12 @@ public static class IdxDataset
     {
         CheckFolder(folder);
         string prefix = train ? "train" : "t10k";
-        var imagesPath = Resolve(folder, $"{prefix}-images-idx3-ubyte");
-        var labelsPath = Resolve(folder, $"{prefix}-labels-idx1-ubyte");
-        var (images, rows, columns) = ReadImages(imagesPath);
+        var imagesPath = FilePath(folder, $"{prefix}-images-idx3-ubyte");
+        var labelsPath = FilePath(folder, $"{prefix}-labels-idx1-ubyte");
+        var (images, imageCount, rows, columns) = ReadImages(imagesPath);
         var labels = ReadLabels(labelsPath);
-        if (images.Length / (rows * columns) != labels.Length)
-            throw new InvalidDataException($"{imagesPath} holds {images.Length / (rows * columns)} images but {labelsPath} holds {labels.Length} labels; they must match.");
+        if (imageCount != labels.Length)
+            throw new InvalidDataException($"{imagesPath} holds {imageCount} images but {labelsPath} holds {labels.Length} labels; they must match.");
 
         int count = Math.Min(labels.Length, maxRows ?? int.MaxValue);
         int size = rows * columns;
@@ -53,14 +53,37 @@ public static class IdxDataset
         return result;
     }
 
+    /// <summary>
+    /// The labels of the training (<paramref name="train"/> true) or test split, as the <see cref="IdxImage.Label"/>
+    /// texts <see cref="Load"/> gives, without reading the images.
+    /// </summary>
+    /// <inheritdoc cref="Load" path="/exception"/>
+    public static IReadOnlyList<string> LoadLabels(string folder, bool train, int? maxRows = null)
+    {
+        CheckFolder(folder);
+        var labels = ReadLabels(FilePath(folder, $"{(train ? "train" : "t10k")}-labels-idx1-ubyte"));
+        return labels.Take(maxRows ?? int.MaxValue).Select(l => l.ToString(System.Globalization.CultureInfo.InvariantCulture)).ToList();
+    }
+
+    /// <summary>
+    /// The path of one of the <see cref="FileNames"/> in <paramref name="folder"/>: the plain file when it
+    /// exists, else the <c>.gz</c> one (which may not exist either), for naming it in messages.
+    /// </summary>
+    public static string FilePath(string folder, string fileName)
+    {
+        var plain = Path.Combine(folder, fileName);
+        return File.Exists(plain) ? plain : plain + ".gz";
+    }
+
     /// <summary>Rows and columns of the images of the training (<paramref name="train"/> true) or test split, read from the header alone.</summary>
     /// <inheritdoc cref="Load" path="/exception"/>
     public static (int Rows, int Columns) ImageSize(string folder, bool train)
     {
         CheckFolder(folder);
-        var path = Resolve(folder, $"{(train ? "train" : "t10k")}-images-idx3-ubyte");
+        var path = FilePath(folder, $"{(train ? "train" : "t10k")}-images-idx3-ubyte");
         using var stream = Open(path);
         var dims = ReadHeader(stream, path, expectedDimensions: 3);
+        CheckImageSize(path, dims[1], dims[2]);
         return (dims[1], dims[2]);
     }
 
@@ -101,33 +124,78 @@ public static class IdxDataset
         }
     }
 
-    private static string Resolve(string folder, string name)
-    {
-        var plain = Path.Combine(folder, name);
-        return File.Exists(plain) ? plain : plain + ".gz";
-    }
-
     private static Stream Open(string path)
     {
         Stream file = File.OpenRead(path);
         return path.EndsWith(".gz", StringComparison.OrdinalIgnoreCase) ? new GZipStream(file, CompressionMode.Decompress) : file;
     }
 
-    private static (byte[] Pixels, int Rows, int Columns) ReadImages(string path)
+    private static (byte[] Pixels, int Count, int Rows, int Columns) ReadImages(string path)
     {
         using var stream = Open(path);
         var dims = ReadHeader(stream, path, expectedDimensions: 3);
-        long total = (long)dims[0] * dims[1] * dims[2];
-        if (dims[1] == 0 || dims[2] == 0 || total > int.MaxValue)
-            throw new InvalidDataException($"{path}: image size {dims[1]}x{dims[2]} with {dims[0]} images is not usable.");
-        return (ReadBody(stream, path, (int)total), dims[1], dims[2]);
+        var (count, rows, columns) = (dims[0], dims[1], dims[2]);
+        CheckImageSize(path, rows, columns);
+        if (count == 0)
+            throw new InvalidDataException($"{path} holds no images (its header says 0); each split of an IDX data set needs at least one image.");
+        long total = (long)count * rows * columns;
+        string described = $"{count} images of {rows}x{columns}";
+        if (total > Array.MaxLength)
+            throw new InvalidDataException($"{path}: {described} are {total:N0} bytes, more than one array holds ({Array.MaxLength:N0}).");
+        CheckLength(path, 16, total, described);
+        return (ReadBody(stream, path, (int)total), count, rows, columns);
+    }
+
+    // Zero sides would divide by zero further on, and absurd ones ask for gigabytes: both are damaged headers.
+    private static void CheckImageSize(string path, int rows, int columns)
+    {
+        if (rows == 0 || columns == 0 || (long)rows * columns > ImageFileCheck.MaxPixels)
+        {
+            throw new InvalidDataException(
+                $"{path}: images of {rows}x{columns} pixels (rows x columns) are not usable; each side must be at least 1 and an image "
+                + $"at most {ImageFileCheck.MaxPixels:N0} pixels. The header is damaged or the file is not an image set.");
+        }
     }
 
     private static byte[] ReadLabels(string path)
     {
         using var stream = Open(path);
         var dims = ReadHeader(stream, path, expectedDimensions: 1);
+        CheckLength(path, 8, dims[0], $"{dims[0]} labels");
         return ReadBody(stream, path, dims[0]);
+    }
+
+    // The file must hold exactly what its header describes: fewer bytes is a cut file, more is a wrong header.
+    // For .gz the gzip trailer's size field (the unpacked length modulo 2^32) is checked, so a damaged header
+    // is caught before its promised size is allocated.
+    private static void CheckLength(string path, int headerBytes, long bodyBytes, string described)
+    {
+        long expected = headerBytes + bodyBytes;
+        long length = new FileInfo(path).Length;
+        if (path.EndsWith(".gz", StringComparison.OrdinalIgnoreCase))
+        {
+            if (length < 18)
+                throw new InvalidDataException($"{path} is a damaged gzip file: {length} bytes is too short for a gzip header and trailer.");
+            using var file = File.OpenRead(path);
+            Span<byte> trailer = stackalloc byte[4];
+            file.Seek(-4, SeekOrigin.End);
+            file.ReadExactly(trailer);
+            uint unpacked = BinaryPrimitives.ReadUInt32LittleEndian(trailer);
+            if (unpacked != (uint)expected)
+            {
+                throw new InvalidDataException(
+                    $"{path} unpacks to {unpacked} bytes, but its IDX header describes {expected} ({described}): the file is truncated or damaged.");
+            }
+        }
+        else if (length < expected)
+        {
+            throw new InvalidDataException($"{path} is truncated: its header promises {bodyBytes} bytes of data ({described}), but the file has {length - headerBytes}.");
+        }
+        else if (length > expected)
+        {
+            throw new InvalidDataException(
+                $"{path} has {length - expected} bytes after the {bodyBytes} its header describes ({described}); the header or the file is wrong.");
+        }
     }
 
     // Header: two zero bytes, a type code (0x08 = unsigned byte), the number of dimensions, then
@@ -135,7 +203,7 @@ public static class IdxDataset
     private static int[] ReadHeader(Stream stream, string path, int expectedDimensions)
     {
         Span<byte> magic = stackalloc byte[4];
-        if (!TryFill(stream, magic))
+        if (!TryFill(stream, magic, path))
             throw new InvalidDataException($"{path} is too short to be an IDX file (it has no 4-byte header).");
         if (magic[0] != 0 || magic[1] != 0 || magic[2] != 0x08)
             throw new InvalidDataException($"{path} is not an IDX file of unsigned bytes: its header starts {Convert.ToHexString(magic)}, expected 000008{expectedDimensions:X2}.");
@@ -145,7 +213,7 @@ public static class IdxDataset
         Span<byte> word = stackalloc byte[4];
         for (int i = 0; i < dims.Length; i++)
         {
-            if (!TryFill(stream, word))
+            if (!TryFill(stream, word, path))
                 throw new InvalidDataException($"{path}: header ends before dimension {i + 1} of {expectedDimensions}.");
             dims[i] = BinaryPrimitives.ReadInt32BigEndian(word);
             if (dims[i] < 0)
@@ -157,17 +225,26 @@ public static class IdxDataset
     private static byte[] ReadBody(Stream stream, string path, int length)
     {
         var body = new byte[length];
-        if (!TryFill(stream, body))
+        if (!TryFill(stream, body, path))
             throw new InvalidDataException($"{path} is truncated: its header promises {length} bytes of data.");
         return body;
     }
 
-    private static bool TryFill(Stream stream, Span<byte> buffer)
+    private static bool TryFill(Stream stream, Span<byte> buffer, string path)
     {
         int read = 0;
         while (read < buffer.Length)
         {
-            int n = stream.Read(buffer[read..]);
+            int n;
+            try
+            {
+                n = stream.Read(buffer[read..]);
+            }
+            catch (InvalidDataException e) when (stream is GZipStream)
+            {
+                // .NET's inflater names neither the file nor gzip ("unsupported compression method").
+                throw new InvalidDataException($"{path} is a damaged gzip file: {e.Message} Fetch or compress it again.", e);
+            }
             if (n == 0)
                 return false;
             read += n;

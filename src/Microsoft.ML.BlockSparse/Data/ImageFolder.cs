@@ -59,12 +59,14 @@ public static class ImageFolder
 
     /// <summary>
     /// Every image of the folder, class by class (classes in ordinal order of their names, files likewise).
-    /// Each file's first bytes are checked against the signatures of the image formats, so a file that
-    /// is not an image fails here, by name, rather than deep inside a training run.
+    /// Each file's header and end are checked with <see cref="ImageFileCheck.Check"/>, so a file that is not
+    /// an image, is truncated or is larger than <see cref="ImageFileCheck.MaxPixels"/> fails here, by name,
+    /// rather than deep inside a training run (or, for a truncated file, not at all).
     /// </summary>
     /// <exception cref="DirectoryNotFoundException">The folder does not exist.</exception>
     /// <exception cref="InvalidDataException">
-    /// The folder has no class sub-folders, a class folder holds no images, or a file is not an image.
+    /// The folder has no class sub-folders, a class folder holds no images, or a file is not an image, is
+    /// truncated or is too large.
     /// </exception>
     public static IReadOnlyList<ImageFolderRow> List(string folder)
     {
@@ -92,7 +94,7 @@ public static class ImageFolder
             }
             foreach (var file in files)
             {
-                CheckSignature(file);
+                ImageFileCheck.Check(file);
                 rows.Add(new ImageFolderRow { ImagePath = Path.GetFullPath(file), Label = label });
             }
         }
@@ -164,7 +166,7 @@ public static class ImageFolder
     /// <summary>
     /// The first of <paramref name="imagePaths"/> that cannot be decoded, and the message that names it; null when all can.
     /// For naming the culprit after a pipeline failed with ML.NET's anonymous "Invalid input stream
-    /// contents": <see cref="List"/> only checks each file's first bytes, and decoding every image up
+    /// contents": <see cref="List"/> only checks each file's header and end, and decoding every image up
     /// front would double the cost of every run.
     /// </summary>
     public static (string Path, string Reason)? FindUndecodable(IEnumerable<string> imagePaths)
@@ -195,27 +197,4 @@ public static class ImageFolder
                 && !Path.GetRelativePath(classFolder, f).Split(Path.DirectorySeparatorChar).Any(part => part.StartsWith('.')));
 
     private static bool IsHidden(string path) => Path.GetFileName(path).StartsWith('.');
-
-    // The first bytes of every format in ImageExtensions. A wrong extension is fine (the decoder reads the
-    // content); content that is no image at all would otherwise surface as an anonymous "Invalid input
-    // stream contents" from deep inside a cursor.
-    private static void CheckSignature(string file)
-    {
-        Span<byte> head = stackalloc byte[12];
-        int read;
-        using (var stream = File.OpenRead(file))
-            read = stream.ReadAtLeast(head, head.Length, throwOnEndOfStream: false);
-        head = head[..read];
-        bool isImage = head.StartsWith((ReadOnlySpan<byte>)[0x89, (byte)'P', (byte)'N', (byte)'G'])
-            || head.StartsWith((ReadOnlySpan<byte>)[0xFF, 0xD8, 0xFF])
-            || head.StartsWith("BM"u8)
-            || head.StartsWith("GIF8"u8)
-            || (read == 12 && head.StartsWith("RIFF"u8) && head[8..].SequenceEqual("WEBP"u8));
-        if (!isImage)
-        {
-            throw new InvalidDataException(read == 0
-                ? $"Image file '{file}' is empty."
-                : $"Image file '{file}' is not a readable image: it starts with bytes {Convert.ToHexString(head)}, which no PNG, JPEG, BMP, GIF or WebP file does.");
-        }
-    }
 }

@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Runtime.InteropServices;
 using System.Security.Cryptography;
 using Microsoft.ML.BlockSparse.Training;
@@ -40,7 +41,7 @@ internal sealed class TrainingData : IDisposable
         LabelledRows train, validation;
         if (options.ValidationSet is { } set)
         {
-            var held = ReadValidationSet(options, set, label, featureLength, classes);
+            var held = ReadValidationSet(options, set, label, features, featureLength, classes);
             if (digest)
                 Append(hash, held);
             train = ToDevice(rows, device);
@@ -48,7 +49,7 @@ internal sealed class TrainingData : IDisposable
         }
         else if (options.ValidationFraction > 0)
         {
-            (train, validation) = Split(rows, options.ValidationFraction, (ulong)(uint)options.Seed, device);
+            (train, validation) = Split(rows, options.ValidationFraction, (ulong)(uint)options.Seed, device, label);
         }
         else
         {
@@ -69,7 +70,8 @@ internal sealed class TrainingData : IDisposable
         }
     }
 
-    private static TrainingSet ReadValidationSet(BlockSparseTrainer.Options options, IDataView set, DataViewSchema.Column trainLabel, int featureLength, int classes)
+    private static TrainingSet ReadValidationSet(BlockSparseTrainer.Options options, IDataView set, DataViewSchema.Column trainLabel,
+        DataViewSchema.Column trainFeatures, int featureLength, int classes)
     {
         const string Option = "BlockSparseTrainer.Options.ValidationSet";
         DataViewSchema.Column label, features;
@@ -85,6 +87,12 @@ internal sealed class TrainingData : IDisposable
         if (setLength != featureLength)
             throw new ArgumentOutOfRangeException(nameof(options.ValidationSet),
                 $"{Option} has {setLength} values in feature column '{options.FeatureColumnName}'; the training data has {featureLength}.");
+        // Pixels of another image shape have the same length when the sides' product matches (14x56 and 28x28):
+        // a convolutional network would read them as the training shape. Both columns' [C, H, W] must agree.
+        if (ImageShapeCheck.FromColumnType(trainFeatures.Type) is { } trainShape && ImageShapeCheck.FromColumnType(features.Type) is { } setShape && setShape != trainShape)
+            throw new ArgumentOutOfRangeException(nameof(options.ValidationSet),
+                $"{Option}'s feature column '{options.FeatureColumnName}' holds images of {setShape} (channels x height x width); the training data's are {trainShape}. "
+                + "Featurise both with the same image shape.");
         if (setClasses != classes)
             throw new ArgumentOutOfRangeException(nameof(options.ValidationSet),
                 $"{Option}'s label column '{options.LabelColumnName}' is a key of {setClasses} classes; the training data's has {classes}. "
@@ -96,7 +104,7 @@ internal sealed class TrainingData : IDisposable
     }
 
     // Which rows are held out depends on the seed alone; both parts keep the rows' original order.
-    private static (LabelledRows Train, LabelledRows Validation) Split(TrainingSet rows, double fraction, ulong seed, Device device)
+    private static (LabelledRows Train, LabelledRows Validation) Split(TrainingSet rows, double fraction, ulong seed, Device device, DataViewSchema.Column label)
     {
         long total = rows.Rows;
         long held = (long)Math.Round(fraction * total);
@@ -108,11 +116,29 @@ internal sealed class TrainingData : IDisposable
         using var generator = new Generator(seed + 2);
         var all = ToDevice(rows, CPU);
         var order = randperm(total, generator: generator);
-        var train = Select(all, order.narrow(0, held, total - held).sort().Values, device);
+        var trainIndex = order.narrow(0, held, total - held).sort().Values;
+        RequireEveryClassInTraining(rows, trainIndex.data<long>().ToArray(), fraction, held, label);
+        var train = Select(all, trainIndex, device);
         var validation = Select(all, order.narrow(0, 0, held).sort().Values, device);
         foreach (var part in new[] { train.Features, train.Labels, validation.Features, validation.Labels })
             part.DetachFromDisposeScope();
         return (train, validation);
+    }
+
+    // A class whose rows all went to validation cannot be learnt, and with few rows a large fraction does that
+    // silently (0.999 of 1000 rows trained on one row). Refused, naming the classes and their counts.
+    private static void RequireEveryClassInTraining(TrainingSet rows, long[] trainIndex, double fraction, long held, DataViewSchema.Column label)
+    {
+        var trained = trainIndex.Select(i => rows.Labels[i]).ToHashSet();
+        var lacking = rows.Labels.CountBy(l => l).Where(c => !trained.Contains(c.Key)).OrderBy(c => c.Key).ToList();
+        if (lacking.Count == 0)
+            return;
+        var names = LabelKeys.Values(label);
+        var described = lacking.Take(5).Select(c => string.Create(CultureInfo.InvariantCulture,
+            $"class {c.Key}{(names is not null && c.Key < names.Length ? $" ('{names[c.Key]}')" : "")}, {c.Value} rows, all held out"));
+        var more = lacking.Count > 5 ? $"; and {lacking.Count - 5} more classes" : "";
+        throw new ArgumentOutOfRangeException(nameof(BlockSparseTrainer.Options.ValidationFraction), string.Create(CultureInfo.InvariantCulture,
+            $"BlockSparseTrainer.Options.ValidationFraction {fraction} holds out {held} of the {rows.Rows} training rows and leaves no training rows of {string.Join("; ", described)}{more}. Every class needs training rows: use a smaller fraction, or pass a ValidationSet."));
     }
 
     private static LabelledRows Select(LabelledRows all, Tensor index, Device device)
