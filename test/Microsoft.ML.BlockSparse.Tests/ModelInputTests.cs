@@ -13,30 +13,15 @@ public class ModelInputTests : IDisposable
 
     public void Dispose() => temp.Dispose();
 
-    private sealed class Row
-    {
-        public string Label { get; set; } = "";
-        [VectorType(4)] public float[] Features { get; set; } = new float[4];
-    }
-
     private sealed class WideRow
     {
         public string Label { get; set; } = "";
         [VectorType(5)] public float[] Features { get; set; } = new float[5];
     }
 
-    // Three classes, "a", "b", "c", first seen in that order.
-    private IDataView Data(int rows = 30, int classes = 3, int shift = 0)
-        => ml.Data.LoadFromEnumerable(Enumerable.Range(0, rows).Select(i => new Row
-        {
-            Label = ((char)('a' + (i + shift) % classes)).ToString(),
-            Features = [(i + shift) % classes, 1, 0, 1],
-        }));
+    private IDataView Data(int rows = 30, int classes = 3, int shift = 0) => TinyClassifier.Data(ml, rows, classes, shift);
 
-    private TransformerChain<BlockSparseModel> Train()
-        => ml.Transforms.Conversion.MapValueToKey("Label")
-            .Append(ml.MulticlassClassification.Trainers.BlockSparse(new BlockSparseTrainer.Options { HiddenLayers = [4], Epochs = 1, Device = ComputeDevice.Cpu }))
-            .Fit(Data());
+    private TransformerChain<BlockSparseModel> Train() => TinyClassifier.Train(ml);
 
     private IDataView KeyedOnItsOwn(IDataView data) => ml.Transforms.Conversion.MapValueToKey("Label").Fit(data).Transform(data);
 

@@ -15,27 +15,9 @@ public class ModelIntegrityTests : IDisposable
 
     public void Dispose() => temp.Dispose();
 
-    private sealed class Row
-    {
-        public string Label { get; set; } = "";
-        [VectorType(4)] public float[] Features { get; set; } = new float[4];
-    }
+    private IDataView Data() => TinyClassifier.Data(ml);
 
-    private IDataView Data() => ml.Data.LoadFromEnumerable(Enumerable.Range(0, 30).Select(i => new Row
-    {
-        Label = ((char)('a' + i % 3)).ToString(),
-        Features = [i % 3, 1, 0, 1],
-    }));
-
-    private string SavedModel()
-    {
-        var model = ml.Transforms.Conversion.MapValueToKey("Label")
-            .Append(ml.MulticlassClassification.Trainers.BlockSparse(new BlockSparseTrainer.Options { HiddenLayers = [16], Epochs = 1, Device = ComputeDevice.Cpu }))
-            .Fit(Data());
-        var path = temp.File("model.zip");
-        ml.Model.Save(model, Data().Schema, path);
-        return path;
-    }
+    private string SavedModel() => TinyClassifier.Save(ml, temp.File("model.zip"), hidden: 16);
 
     [Fact]
     public void OneFlippedBitInTheOnnxEntryIsRefusedNamingTheFileAndTheEntry()
