@@ -21,7 +21,7 @@ trap 'kill "$load" 2>/dev/null; pkill -f "$logs/load-model.zip" 2>/dev/null || t
 failed=0
 for i in $(seq 1 "$runs"); do
   if dotnet test "$root/BlockSparse.MLNet.sln" -c Release --no-build >"$logs/run-$i.log" 2>&1; then
-    echo "run $i/$runs: $(grep -E 'Passed!|Failed!' "$logs/run-$i.log" | tail -1 | sed -E 's/ - .*//')"
+    echo "run $i/$runs: $(grep -E 'Passed!|Failed!' "$logs/run-$i.log" | tail -1 | sed -E 's/.*(Failed: +[0-9]+, Passed: +[0-9]+).*/\1/')"
   else
     failed=$((failed + 1))
     echo "run $i/$runs FAILED (log: $logs/run-$i.log):"
