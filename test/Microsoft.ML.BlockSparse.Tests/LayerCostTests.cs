@@ -11,7 +11,7 @@ public class LayerCostTests
     [Fact]
     public void ParameterCountMatchesMethodExample()
     {
-        // METHOD.md: an 8×256 matrix, rank 1, 8×8 blocks has 128 factor entries instead of 2,048.
+        // docs/method.md: an 8×256 matrix, rank 1, 8×8 blocks has 128 factor entries instead of 2,048.
         Assert.Equal(128 + 8, LayerCost.FactoredParameters(256, 8, new BlockShape(8, 8), 1));
         Assert.Equal(2048 + 8, LayerCost.DenseParameters(256, 8));
     }

@@ -8,7 +8,7 @@ namespace Microsoft.ML.BlockSparse.Layers;
 
 /// <summary>
 /// A 2-D convolution whose kernel (<c>Cout × Cin × kh × kw</c>) is
-/// <c>W[:, :, u, v] = Σ_i (S ⊙ A_i) ⊗ B_i[:, :, u, v]</c> (METHOD.md, "Convolutions"): the channel
+/// <c>W[:, :, u, v] = Σ_i (S ⊙ A_i) ⊗ B_i[:, :, u, v]</c> (docs/method.md, "Convolutions"): the channel
 /// dimensions are Kronecker-factored into <c>p × q</c> blocks of <c>m</c> output by <c>n</c> input
 /// channels, each block spanning the whole kernel window. <c>S</c> (<c>p × q</c>) holds one gate per
 /// block; a zero gate zeroes the block's <c>m × n × kh × kw</c> slice of the kernel.

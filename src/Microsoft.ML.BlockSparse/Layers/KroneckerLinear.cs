@@ -8,7 +8,7 @@ namespace Microsoft.ML.BlockSparse.Layers;
 
 /// <summary>
 /// A linear layer whose weight is a sum over candidate block shapes, <c>W = Σ_c Σ_i (S_c ⊙ A_c,i) ⊗ B_c,i</c>
-/// (METHOD.md), never built as a dense matrix. With one candidate it is the plain factored layer; with
+/// (docs/method.md), never built as a dense matrix. With one candidate it is the plain factored layer; with
 /// several, λ2's group penalty drives all but one to zero and <see cref="RetireCandidate"/> removes them,
 /// so their compute stops.
 /// </summary>

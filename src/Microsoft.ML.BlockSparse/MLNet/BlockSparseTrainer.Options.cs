@@ -116,7 +116,7 @@ public sealed partial class BlockSparseTrainer
         /// <summary>
         /// Trained dense weights to start from, one per layer (hidden layers, then the output layer), for fine-tuning an
         /// existing dense model: factored layers start at the nearest Kronecker product of their weight (rearrangement
-        /// and SVD, METHOD.md) with every gate at one, dense layers at the weight itself. A Dense run's
+        /// and SVD, docs/method.md) with every gate at one, dense layers at the weight itself. A Dense run's
         /// <see cref="BlockSparseModel.DenseWeights"/> has this form. Default null (random initialisation).
         /// </summary>
         public IReadOnlyList<DenseLayerWeights>? InitialWeights { get; set; }
@@ -136,7 +136,7 @@ public sealed partial class BlockSparseTrainer
         /// <summary>
         /// λ1 in the first epochs: the weight of the L1 penalty on the block gates <c>S</c>. Larger gives more
         /// zero blocks. The proximal step is taken in Adam's metric, so a gate is zeroed when its smoothed
-        /// gradient stays below λ1, and λ1 is on the scale of the loss gradient: METHOD.md's 0.01 (for plain SGD
+        /// gradient stays below λ1, and λ1 is on the scale of the loss gradient: docs/method.md's 0.01 (for plain SGD
         /// steps) zeroes too much here. Default 0.001.
         /// </summary>
         public double L1Start { get; set; } = Defaults.L1Start;

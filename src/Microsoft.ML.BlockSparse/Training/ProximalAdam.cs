@@ -12,7 +12,7 @@ namespace Microsoft.ML.BlockSparse.Training;
 /// <remarks>
 /// Adam moves each coordinate by <c>lr·m̂/(√v̂+ε)</c>, that is a gradient step in the metric
 /// <c>D = diag(√v̂+ε)</c>. The proximal operator of the L1 norm in that same metric is a soft
-/// threshold with <c>τ = lr·λ1/(√v̂+ε)</c> per coordinate (METHOD.md's <c>lr·λ1</c> for plain SGD,
+/// threshold with <c>τ = lr·λ1/(√v̂+ε)</c> per coordinate (docs/method.md's <c>lr·λ1</c> for plain SGD,
 /// where <c>D = 1</c>). With a fixed <c>τ = lr·λ1</c> under Adam the shrinkage would be thousands of
 /// times smaller than the step and no gate would ever reach zero; in Adam's metric a gate goes to
 /// exactly zero when its smoothed gradient stays below λ1 in magnitude. So the optimiser keeps
