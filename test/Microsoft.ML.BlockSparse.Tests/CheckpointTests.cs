@@ -62,7 +62,7 @@ public class CheckpointTests(MnistSlice mnist) : IClassFixture<MnistSlice>, IDis
         {
             var o = Options(checkpoints, resumeFrom);
             o.CandidateBlockShapes = [[new BlockShape(4, 28), new BlockShape(8, 56), new BlockShape(2, 14)], [new BlockShape(2, 8)]];
-            o.L2Start = 0.3;
+            o.ShapeSearchLambdaStart = 0.3;
             o.CandidateRetireFraction = 0.5;   // decide within this short run
             return o;
         }

@@ -21,9 +21,9 @@ public sealed partial class BlockSparseTrainer
         public const int L1EveryEpochs = 5;
         public const int PruneEveryEpochs = 5;
         public const double PruneThreshold = 1e-3;
-        public const double L2Start = 0.05;
-        public const double L2Increment = 0.01;
-        public const int L2EveryEpochs = 5;
+        public const double ShapeSearchLambdaStart = 0.05;
+        public const double ShapeSearchLambdaIncrement = 0.01;
+        public const int ShapeSearchLambdaEveryEpochs = 5;
         public const double CandidateRetireFraction = 0.01;
         public const double GroupLassoLambda = 1e-3;
         public const double GroupLassoPruneThreshold = 1e-3;

@@ -57,7 +57,7 @@ public sealed partial class BlockSparseTrainer
         /// <summary>
         /// Candidate block shapes per layer (hidden layers, then the output layer), each a non-empty list of
         /// shapes that tile the layer. A layer with several holds one factor set per candidate, and λ2
-        /// (<see cref="L2Start"/>) chooses among them during training. Overrides <see cref="LayerBlockShapes"/>,
+        /// (<see cref="ShapeSearchLambdaStart"/>) chooses among them during training. Overrides <see cref="LayerBlockShapes"/>,
         /// <see cref="BlockShape"/> and <see cref="SearchBlockShapes"/>. Default null.
         /// </summary>
         public BlockShape[][]? CandidateBlockShapes { get; set; }
@@ -71,17 +71,17 @@ public sealed partial class BlockSparseTrainer
         public bool SearchBlockShapes { get; set; }
 
         /// <summary>
-        /// λ2 in the first epochs: the weight of the group penalty <c>λ2·Σ_c ‖θ_c‖₂</c> over a layer's candidate
+        /// λ2 in the first epochs (the block-shape search's λ; not a ridge penalty): the weight of the group penalty <c>λ2·Σ_c ‖θ_c‖₂</c> over a layer's candidate
         /// block shapes. Taken in Adam's metric like λ1, so a candidate collapses when the norm of its smoothed
         /// gradient stays below λ2. Only layers with more than one live candidate are penalised, and never the leading candidate. Default 0.05.
         /// </summary>
-        public double L2Start { get; set; } = Defaults.L2Start;
+        public double ShapeSearchLambdaStart { get; set; } = Defaults.ShapeSearchLambdaStart;
 
-        /// <summary>Added to λ2 every <see cref="L2EveryEpochs"/> epochs. Default 0.01.</summary>
-        public double L2Increment { get; set; } = Defaults.L2Increment;
+        /// <summary>Added to λ2 every <see cref="ShapeSearchLambdaEveryEpochs"/> epochs. Default 0.01.</summary>
+        public double ShapeSearchLambdaIncrement { get; set; } = Defaults.ShapeSearchLambdaIncrement;
 
         /// <summary>Epochs between λ2 increments. Default 5.</summary>
-        public int L2EveryEpochs { get; set; } = Defaults.L2EveryEpochs;
+        public int ShapeSearchLambdaEveryEpochs { get; set; } = Defaults.ShapeSearchLambdaEveryEpochs;
 
         /// <summary>
         /// After each epoch, a candidate whose group norm <c>‖θ_c‖₂</c> is at most this fraction of the largest in
@@ -254,9 +254,9 @@ public sealed partial class BlockSparseTrainer
                     Require(list!.Distinct().Count() == list!.Length, nameof(CandidateBlockShapes), $"[{i}] repeats a shape ({string.Join(", ", list!)})");
                 }
             }
-            Require(L2Start >= 0 && double.IsFinite(L2Start), nameof(L2Start), $"is {L2Start}; λ2 must be 0 or more");
-            Require(L2Increment >= 0 && double.IsFinite(L2Increment), nameof(L2Increment), $"is {L2Increment}; it must be 0 or more");
-            Require(L2EveryEpochs >= 1, nameof(L2EveryEpochs), $"is {L2EveryEpochs}; it must be at least 1");
+            Require(ShapeSearchLambdaStart >= 0 && double.IsFinite(ShapeSearchLambdaStart), nameof(ShapeSearchLambdaStart), $"is {ShapeSearchLambdaStart}; λ2 must be 0 or more");
+            Require(ShapeSearchLambdaIncrement >= 0 && double.IsFinite(ShapeSearchLambdaIncrement), nameof(ShapeSearchLambdaIncrement), $"is {ShapeSearchLambdaIncrement}; it must be 0 or more");
+            Require(ShapeSearchLambdaEveryEpochs >= 1, nameof(ShapeSearchLambdaEveryEpochs), $"is {ShapeSearchLambdaEveryEpochs}; it must be at least 1");
             Require(CandidateRetireFraction is >= 0 and < 1, nameof(CandidateRetireFraction), $"is {CandidateRetireFraction}; expected a fraction in [0, 1)");
             Require(GroupLassoLambda >= 0 && double.IsFinite(GroupLassoLambda), nameof(GroupLassoLambda), $"is {GroupLassoLambda}; it must be 0 or more");
             Require(GroupLassoPruneThreshold >= 0 && double.IsFinite(GroupLassoPruneThreshold), nameof(GroupLassoPruneThreshold), $"is {GroupLassoPruneThreshold}; it must be 0 or more");

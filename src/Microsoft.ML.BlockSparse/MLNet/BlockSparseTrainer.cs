@@ -91,7 +91,7 @@ public sealed partial class BlockSparseTrainer : IEstimator<BlockSparseModel>
             new PenaltySchedule(options.L1Start, options.L1Increment, options.L1EveryEpochs),
             options.PruneEveryEpochs, options.PruneThreshold, (ulong)(uint)options.Seed)
         {
-            Lambda2 = new PenaltySchedule(options.L2Start, options.L2Increment, options.L2EveryEpochs),
+            Lambda2 = new PenaltySchedule(options.ShapeSearchLambdaStart, options.ShapeSearchLambdaIncrement, options.ShapeSearchLambdaEveryEpochs),
             CandidateRetireFraction = options.CandidateRetireFraction,
             GroupLassoLambda = options.GroupLassoLambda,
             GroupLassoPruneThreshold = options.GroupLassoPruneThreshold,

@@ -32,9 +32,10 @@ internal static class RunFingerprint
             [nameof(options.L1Increment)] = Number(options.L1Increment),
             [nameof(options.L1EveryEpochs)] = Integer(options.L1EveryEpochs),
             [nameof(options.Method)] = options.Method.ToString(),
-            [nameof(options.L2Start)] = Number(options.L2Start),
-            [nameof(options.L2Increment)] = Number(options.L2Increment),
-            [nameof(options.L2EveryEpochs)] = Integer(options.L2EveryEpochs),
+            // λ2 keeps the key of its former option name (L2Start...): checkpoints already written store it.
+            ["L2Start"] = Number(options.ShapeSearchLambdaStart),
+            ["L2Increment"] = Number(options.ShapeSearchLambdaIncrement),
+            ["L2EveryEpochs"] = Integer(options.ShapeSearchLambdaEveryEpochs),
             [nameof(options.CandidateRetireFraction)] = Number(options.CandidateRetireFraction),
             [nameof(options.GroupLassoLambda)] = Number(options.GroupLassoLambda),
             [nameof(options.GroupLassoPruneThreshold)] = Number(options.GroupLassoPruneThreshold),
@@ -70,6 +71,14 @@ internal static class RunFingerprint
         return Convert.ToHexString(hash.GetHashAndReset());
     }
 
+    /// <summary>Fingerprint keys kept from options since renamed, and the name a user sets today.</summary>
+    private static readonly Dictionary<string, string> RenamedOptions = new(StringComparer.Ordinal)
+    {
+        ["L2Start"] = nameof(BlockSparseTrainer.Options.ShapeSearchLambdaStart),
+        ["L2Increment"] = nameof(BlockSparseTrainer.Options.ShapeSearchLambdaIncrement),
+        ["L2EveryEpochs"] = nameof(BlockSparseTrainer.Options.ShapeSearchLambdaEveryEpochs),
+    };
+
     /// <summary>Throws, naming every difference, unless the checkpoint's fingerprint is this run's.</summary>
     public static void RequireMatch(IReadOnlyDictionary<string, string> saved, IReadOnlyDictionary<string, string> current, string path)
     {
@@ -82,7 +91,7 @@ internal static class RunFingerprint
                 continue;
             differences.Add(key == DataKey
                 ? "the training data differs (same size or not, its rows are not the same)"
-                : $"{(char.IsUpper(key[0]) ? "Options." + key : key)} is {then} in the checkpoint and {now} now");
+                : $"{(char.IsUpper(key[0]) ? "Options." + RenamedOptions.GetValueOrDefault(key, key) : key)} is {then} in the checkpoint and {now} now");
         }
         if (differences.Count > 0)
         {

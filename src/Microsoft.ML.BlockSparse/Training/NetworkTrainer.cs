@@ -106,7 +106,7 @@ internal static class NetworkTrainer
                 Epoch = epoch + 1,
                 Epochs = settings.Epochs,
                 Loss = lossSum.item<double>() / rows,
-                Penalty = lambda1 * GateL1(network),
+                GatePenalty = lambda1 * GateL1(network),
                 Lambda1 = factored.Count > 0 ? lambda1 : 0,   // the baselines have no gates
                 Lambda2 = choosing ? lambda2 : 0,
                 TrainAccuracy = (double)correct.item<long>() / rows,
