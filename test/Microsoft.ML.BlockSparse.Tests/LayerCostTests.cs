@@ -68,7 +68,7 @@ public class LayerCostTests
         Assert.Null(plan[1].Block);   // 300 inputs are not a multiple of 28
         Assert.Contains("10x28", plan[1].DenseReason);
 
-        using var network = new BlockSparseNetwork(plan, 2, 1);
+        using var network = new BlockSparseNetwork(plan, 1);
         var report = network.Report();
         Assert.False(report.Layers[1].Factored);
         Assert.Equal(300 * 100 + 100, report.Layers[1].TrainableParameters);

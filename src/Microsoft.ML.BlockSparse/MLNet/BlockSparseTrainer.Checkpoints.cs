@@ -1,3 +1,4 @@
+using Microsoft.ML.BlockSparse.Run;
 using Microsoft.ML.BlockSparse.Training;
 
 namespace Microsoft.ML.BlockSparse;
@@ -5,17 +6,17 @@ namespace Microsoft.ML.BlockSparse;
 public sealed partial class BlockSparseTrainer
 {
     /// <summary>The checkpoint <see cref="Options.ResumeFrom"/> names, read and verified; null without one.</summary>
-    private Checkpoint? OpenResumeCheckpoint()
-        => options.ResumeFrom is { } resumeFrom ? CheckpointFile.Read(CheckpointStore.Resolve(resumeFrom)) : null;
+    private static Checkpoint? OpenResumeCheckpoint(RunDescription run)
+        => run.ResumeFrom is { } resumeFrom ? CheckpointFile.Read(CheckpointStore.Resolve(resumeFrom)) : null;
 
     /// <summary>
     /// Where this run's checkpoints go. A directory that already holds checkpoints is only written to
     /// when this run continues one of them: otherwise they belong to another run, and replacing them
     /// silently could destroy the only copy of hours of training.
     /// </summary>
-    private CheckpointStore? CheckpointTarget(Checkpoint? resume)
+    private static CheckpointStore? CheckpointTarget(RunDescription run, Checkpoint? resume)
     {
-        if (options.CheckpointDirectory is not { } directory)
+        if (run.CheckpointDirectory is not { } directory)
             return null;
         var store = new CheckpointStore(directory);
         var existing = store.List();

@@ -20,8 +20,8 @@ internal sealed record MemoryEstimate(double ParameterCount, double BytesPerBatc
     private const double CopiesPerParameter = 5;
     private const double ValuesPerActivation = 3;
 
-    /// <summary>The plan's parameters and activations; <paramref name="rank"/> is the factored layers' rank.</summary>
-    public static MemoryEstimate Of(NetworkPlan plan, int rank)
+    /// <summary>The plan's parameters and activations (each factored layer at its planned rank).</summary>
+    public static MemoryEstimate Of(NetworkPlan plan)
     {
         double parameters = 0, activations = 0, largest = -1;
         string largestLayer = "";
@@ -38,6 +38,7 @@ internal sealed record MemoryEstimate(double ParameterCount, double BytesPerBatc
             double outputs = (double)conv.OutChannels * conv.ConvOutput.Height * conv.ConvOutput.Width;
             if (conv.Block is { } block)
             {
+                int rank = conv.Rank;
                 var (_, q) = LayerCost.Grid(conv.InChannels, conv.OutChannels, block);
                 // The small convolution's output, [q, r·m, Ho, Wo] per example, before the groups are mixed.
                 Add($"conv {conv.InChannels}->{conv.OutChannels} (block {block}, rank {rank})",
@@ -56,6 +57,7 @@ internal sealed record MemoryEstimate(double ParameterCount, double BytesPerBatc
                 Add($"{layer.InFeatures}->{layer.OutFeatures} (dense)", LayerCost.DenseParameters(layer.InFeatures, layer.OutFeatures), layer.OutFeatures);
                 continue;
             }
+            int rank = layer.Rank;
             foreach (var block in layer.Candidates)
             {
                 var (_, q) = LayerCost.Grid(layer.InFeatures, layer.OutFeatures, block);

@@ -2,7 +2,7 @@ using Microsoft.ML.BlockSparse.Regularization;
 
 namespace Microsoft.ML.BlockSparse.Training;
 
-/// <summary>The loop's settings, already validated by <see cref="BlockSparseTrainer.Options"/>.</summary>
+/// <summary>The loop's settings: the training part of a <see cref="Run.RunDescription"/>, already validated there.</summary>
 internal sealed record TrainingSettings(
     int Epochs,
     int BatchSize,
@@ -17,7 +17,7 @@ internal sealed record TrainingSettings(
     public PenaltySchedule Lambda2 { get; init; }
 
     /// <summary>A candidate whose group norm falls to this fraction of its layer's largest is retired.</summary>
-    public double CandidateRetireFraction { get; init; } = 0.01;
+    public double CandidateRetireFraction { get; init; }
 
     /// <summary>λ of the group-lasso baseline's penalty over weight blocks.</summary>
     public double GroupLassoLambda { get; init; }

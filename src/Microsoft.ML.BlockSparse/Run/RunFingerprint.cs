@@ -1,18 +1,19 @@
 using System.Globalization;
+using Microsoft.ML.BlockSparse.MLNet;
 using Microsoft.ML.BlockSparse.Network;
 
-namespace Microsoft.ML.BlockSparse.MLNet;
+namespace Microsoft.ML.BlockSparse.Run;
 
 /// <summary>
-/// What decides a run's network shape and every training step: the options that matter and the
-/// data. A checkpoint stores it; a resume must match it, or it would silently continue another run
+/// What decides a run's network shape and every training step, derived from the <see cref="RunDescription"/>,
+/// its plan and the data; keyed by the options' names, so a mismatch names the option to change. A checkpoint stores it; a resume must match it, or it would silently continue another run
 /// (or fail deep in TorchSharp on a shape mismatch).
 /// </summary>
 internal static class RunFingerprint
 {
     private const string DataKey = "training data (SHA-256)";
 
-    public static SortedDictionary<string, string> Of(BlockSparseTrainer.Options options, NetworkPlan plan,
+    public static SortedDictionary<string, string> Of(RunDescription run, NetworkPlan plan,
         TrainingData data, int featureLength, int classes)
     {
         static string Number(double value) => value.ToString("R", CultureInfo.InvariantCulture);
@@ -20,31 +21,31 @@ internal static class RunFingerprint
         var layers = string.Join("; ", plan.Describe());
         var fingerprint = new SortedDictionary<string, string>(StringComparer.Ordinal)
         {
-            [nameof(options.HiddenLayers)] = string.Join(",", options.HiddenLayers),
+            [nameof(BlockSparseTrainer.Options.HiddenLayers)] = string.Join(",", run.HiddenLayers),
             ["layers (block shapes)"] = layers,
-            [nameof(options.Rank)] = Integer(options.Rank),
-            [nameof(options.Seed)] = Integer(options.Seed),
-            [nameof(options.Epochs)] = Integer(options.Epochs),
-            [nameof(options.BatchSize)] = Integer(options.BatchSize),
-            [nameof(options.LearningRate)] = Number(options.LearningRate),
-            [nameof(options.LearningRateSchedule)] = options.LearningRateSchedule.ToString(),
-            [nameof(options.L1Start)] = Number(options.L1Start),
-            [nameof(options.L1Increment)] = Number(options.L1Increment),
-            [nameof(options.L1EveryEpochs)] = Integer(options.L1EveryEpochs),
-            [nameof(options.Method)] = options.Method.ToString(),
+            [nameof(BlockSparseTrainer.Options.Rank)] = Integer(run.Rank),
+            [nameof(BlockSparseTrainer.Options.Seed)] = Integer(run.Seed),
+            [nameof(BlockSparseTrainer.Options.Epochs)] = Integer(run.Training.Epochs),
+            [nameof(BlockSparseTrainer.Options.BatchSize)] = Integer(run.Training.BatchSize),
+            [nameof(BlockSparseTrainer.Options.LearningRate)] = Number(run.Training.LearningRate),
+            [nameof(BlockSparseTrainer.Options.LearningRateSchedule)] = run.Training.Schedule.ToString(),
+            [nameof(BlockSparseTrainer.Options.L1Start)] = Number(run.Training.Lambda1.Start),
+            [nameof(BlockSparseTrainer.Options.L1Increment)] = Number(run.Training.Lambda1.Increment),
+            [nameof(BlockSparseTrainer.Options.L1EveryEpochs)] = Integer(run.Training.Lambda1.EveryEpochs),
+            [nameof(BlockSparseTrainer.Options.Method)] = run.Method.ToString(),
             // λ2 keeps the key of its former option name (L2Start...): checkpoints already written store it.
-            ["L2Start"] = Number(options.ShapeSearchLambdaStart),
-            ["L2Increment"] = Number(options.ShapeSearchLambdaIncrement),
-            ["L2EveryEpochs"] = Integer(options.ShapeSearchLambdaEveryEpochs),
-            [nameof(options.CandidateRetireFraction)] = Number(options.CandidateRetireFraction),
-            [nameof(options.GroupLassoLambda)] = Number(options.GroupLassoLambda),
-            [nameof(options.GroupLassoPruneThreshold)] = Number(options.GroupLassoPruneThreshold),
-            [nameof(options.TargetBlockSparsity)] = options.TargetBlockSparsity is { } target ? Number(target) : "none",
-            [nameof(options.InitialWeights)] = options.InitialWeights is { } initial ? Digest(initial) : "none",
-            [nameof(options.PruneEveryEpochs)] = Integer(options.PruneEveryEpochs),
-            [nameof(options.PruneThreshold)] = Number(options.PruneThreshold),
-            [nameof(options.ValidationFraction)] = Number(options.ValidationFraction),
-            [nameof(options.EarlyStoppingPatience)] = Integer(options.EarlyStoppingPatience),
+            ["L2Start"] = Number(run.Training.Lambda2.Start),
+            ["L2Increment"] = Number(run.Training.Lambda2.Increment),
+            ["L2EveryEpochs"] = Integer(run.Training.Lambda2.EveryEpochs),
+            [nameof(BlockSparseTrainer.Options.CandidateRetireFraction)] = Number(run.Training.CandidateRetireFraction),
+            [nameof(BlockSparseTrainer.Options.GroupLassoLambda)] = Number(run.Training.GroupLassoLambda),
+            [nameof(BlockSparseTrainer.Options.GroupLassoPruneThreshold)] = Number(run.Training.GroupLassoPruneThreshold),
+            [nameof(BlockSparseTrainer.Options.TargetBlockSparsity)] = run.Training.TargetBlockSparsity is { } target ? Number(target) : "none",
+            [nameof(BlockSparseTrainer.Options.InitialWeights)] = run.InitialWeights is { } initial ? Digest(initial) : "none",
+            [nameof(BlockSparseTrainer.Options.PruneEveryEpochs)] = Integer(run.Training.PruneEveryEpochs),
+            [nameof(BlockSparseTrainer.Options.PruneThreshold)] = Number(run.Training.PruneThreshold),
+            [nameof(BlockSparseTrainer.Options.ValidationFraction)] = Number(run.ValidationFraction),
+            [nameof(BlockSparseTrainer.Options.EarlyStoppingPatience)] = Integer(run.EarlyStoppingPatience),
             ["training rows"] = Integer(data.Train.Count),
             ["validation rows"] = Integer(data.Validation?.Count ?? 0),
             ["features"] = Integer(featureLength),
@@ -52,9 +53,9 @@ internal static class RunFingerprint
             [DataKey] = data.Digest,
         };
         // Only recorded when not the MLP, so checkpoints written before architectures existed still match.
-        if (options.Architecture != NetworkArchitecture.Mlp)
+        if (run.Architecture != NetworkArchitecture.Mlp)
         {
-            fingerprint[nameof(options.Architecture)] = options.Architecture.ToString();
+            fingerprint[nameof(BlockSparseTrainer.Options.Architecture)] = run.Architecture.ToString();
             fingerprint["image shape"] = plan.Image?.ToString() ?? "none";
         }
         return fingerprint;
