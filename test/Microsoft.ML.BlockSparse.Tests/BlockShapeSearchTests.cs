@@ -1,6 +1,6 @@
 using Microsoft.ML.BlockSparse.Layers;
 using Microsoft.ML.BlockSparse.Network;
-using Microsoft.ML.BlockSparse.Regularization;
+using Microsoft.ML.BlockSparse.Sparsity;
 using Microsoft.ML.BlockSparse.Torch;
 using Microsoft.ML.BlockSparse.Training;
 using TorchSharp;

@@ -1,6 +1,7 @@
 using Microsoft.ML.BlockSparse.Data;
 using Microsoft.ML.BlockSparse.Layers;
 using Microsoft.ML.BlockSparse.Network;
+using Microsoft.ML.BlockSparse.Sparsity;
 using Microsoft.ML.BlockSparse.Training;
 using TorchSharp;
 using Xunit;

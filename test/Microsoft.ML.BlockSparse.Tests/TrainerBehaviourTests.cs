@@ -1,5 +1,5 @@
 using Microsoft.ML.BlockSparse.Network;
-using Microsoft.ML.BlockSparse.Regularization;
+using Microsoft.ML.BlockSparse.Sparsity;
 using Microsoft.ML.BlockSparse.Training;
 using Microsoft.ML.Data;
 using Xunit;

@@ -150,11 +150,7 @@ internal sealed class KroneckerConv2d : nn.Module<Tensor, Tensor>, IConvolutionL
         return kernel.MoveToOuterDisposeScope();
     }
 
-    /// <summary>Zeroes the gates of blocks that hard pruning removed, so they stay zero.</summary>
-    public void ApplyGateMask() => GateMasking.Apply(gate, gateMask);
 
-    /// <summary>Removes for good every block whose gate magnitude is at most <paramref name="threshold"/>.</summary>
-    public void PruneGatesBelow(double threshold) => GateMasking.Prune(gate, gateMask, threshold);
 
     public long ZeroBlocks()
     {

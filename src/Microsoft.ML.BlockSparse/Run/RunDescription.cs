@@ -1,5 +1,5 @@
 using Microsoft.ML.BlockSparse.Network;
-using Microsoft.ML.BlockSparse.Regularization;
+using Microsoft.ML.BlockSparse.Sparsity;
 using Microsoft.ML.BlockSparse.Training;
 
 namespace Microsoft.ML.BlockSparse.Run;

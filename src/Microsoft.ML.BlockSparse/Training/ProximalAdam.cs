@@ -1,3 +1,4 @@
+using Microsoft.ML.BlockSparse.Sparsity;
 using Microsoft.ML.BlockSparse.Torch;
 using TorchSharp;
 using TorchSharp.Modules;
@@ -7,7 +8,7 @@ namespace Microsoft.ML.BlockSparse.Training;
 
 /// <summary>
 /// Adam, whose per-coordinate metric the proximal steps of the penalties then use
-/// (<see cref="Regularization.ProximalPenalties"/>).
+/// (<see cref="Sparsity.ProximalPenalties"/>, through <see cref="IProximalMetric"/>).
 /// </summary>
 /// <remarks>
 /// Adam moves each coordinate by <c>lr·m̂/(√v̂+ε)</c>, that is a gradient step in the metric
@@ -18,7 +19,7 @@ namespace Microsoft.ML.BlockSparse.Training;
 /// exactly zero when its smoothed gradient stays below λ1 in magnitude. So the optimiser keeps
 /// <c>√v̂+ε</c> of its last step for them (<see cref="Metric"/>).
 /// </remarks>
-internal sealed class ProximalAdam : IDisposable
+internal sealed class ProximalAdam : IProximalMetric, IDisposable
 {
     private const double Beta1 = 0.9, Beta2 = 0.999, Epsilon = 1e-8;
     // Held for the optimiser's lifetime: a temporary Scalar could be finalised mid-call (see Scalars).

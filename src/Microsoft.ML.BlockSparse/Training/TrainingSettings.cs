@@ -1,4 +1,4 @@
-using Microsoft.ML.BlockSparse.Regularization;
+using Microsoft.ML.BlockSparse.Sparsity;
 
 namespace Microsoft.ML.BlockSparse.Training;
 
@@ -27,4 +27,8 @@ internal sealed record TrainingSettings(
 
     /// <summary>After group-lasso training, also prune the smallest blocks until this fraction of each layer is zero.</summary>
     public double? TargetBlockSparsity { get; init; }
+
+    /// <summary>The part the sparsity hooks read.</summary>
+    public SparsitySettings Sparsity => new(Lambda1, Lambda2, PruneEveryEpochs, PruneThreshold, CandidateRetireFraction,
+        GroupLassoLambda, GroupLassoPruneThreshold, TargetBlockSparsity);
 }

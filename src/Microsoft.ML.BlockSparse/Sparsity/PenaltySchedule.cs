@@ -1,4 +1,4 @@
-namespace Microsoft.ML.BlockSparse.Regularization;
+namespace Microsoft.ML.BlockSparse.Sparsity;
 
 /// <summary>
 /// A penalty weight (λ1 or λ2) as a step function of the epoch: <c>Start + Increment · ⌊epoch / EveryEpochs⌋</c>
