@@ -1,3 +1,4 @@
+using Microsoft.ML.BlockSparse.Checkpoints;
 using Microsoft.ML.BlockSparse.Export;
 using Microsoft.ML.BlockSparse.MLNet;
 using Microsoft.ML.BlockSparse.Network;
@@ -65,14 +66,7 @@ public sealed partial class BlockSparseTrainer : IEstimator<BlockSparseModel>
         var imageShape = ImageShapeCheck.Resolve(run.ImageShape, features, featureLength);
         var plan = run.Plan(featureLength, classes, imageShape, features.Name);
         if (run.InitialWeights is { } initialWeights)
-        {
-            if (plan.Convolutions.Count > 0)
-            {
-                throw new ArgumentOutOfRangeException(nameof(Options.InitialWeights),
-                    $"BlockSparseTrainer.Options.InitialWeights is set, but Architecture {run.Architecture} has convolutions, which cannot start from dense linear weights; use it with the Mlp architecture.");
-            }
-            InitialWeightsCheck.Check(initialWeights, plan.Linear);
-        }
+            InitialWeightsCheck.Check(initialWeights, plan);
         var device = ComputeDeviceResolver.Resolve(run.Device);
         // Refused here, before the data is read, rather than by the OOM killer or a native abort later.
         // Host memory bounds a CPU run only: a GPU's memory is its own, and CUDA reports running out.
@@ -82,11 +76,11 @@ public sealed partial class BlockSparseTrainer : IEstimator<BlockSparseModel>
                 GC.GetGCMemoryInfo().TotalAvailableMemoryBytes, run.Rank);
         }
         // A bad checkpoint or directory is reported before minutes go into reading the data.
-        using var resume = OpenResumeCheckpoint(run);
-        var checkpoints = CheckpointTarget(run, resume);
-        using var data = TrainingData.Prepare(run, input, label, features, featureLength, classes, device,
+        using var resume = CheckpointTarget.OpenResume(run);
+        var checkpoints = CheckpointTarget.For(run, resume);
+        using var data = TrainingRows.Prepare(run, input, label, features, featureLength, classes, device,
             digest: checkpoints is not null || resume is not null);
-        var fingerprint = RunFingerprint.Of(run, plan, data, featureLength, classes);
+        var fingerprint = RunFingerprint.Of(run, plan, data.Train.Count, data.Validation?.Count ?? 0, data.Digest, featureLength, classes);
         if (resume is not null)
             RunFingerprint.RequireMatch(resume.Info.Fingerprint, fingerprint, resume.Path!);
 

@@ -9,7 +9,7 @@ namespace Microsoft.ML.BlockSparse.Run;
 /// place that names the options), copied so a later change to the options cannot reach a run, and
 /// grouped by who reads it: the planner (<see cref="Request"/>), the training loop (<see cref="Training"/>),
 /// the data reader and the run's control (checkpoints, validation, early stopping). The checkpoint
-/// fingerprint is derived from it (<see cref="RunFingerprint"/>), and the network plan too
+/// fingerprint is derived from it (<see cref="Checkpoints.RunFingerprint"/>), and the network plan too
 /// (<see cref="Plan"/>), with each layer's rank and shapes in its own layer plan.
 /// </summary>
 internal sealed partial record RunDescription

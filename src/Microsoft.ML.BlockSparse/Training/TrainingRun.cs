@@ -1,3 +1,4 @@
+using Microsoft.ML.BlockSparse.Checkpoints;
 using Microsoft.ML.BlockSparse.Network;
 using Microsoft.ML.BlockSparse.Torch;
 using TorchSharp;

@@ -13,9 +13,9 @@ namespace Microsoft.ML.BlockSparse.MLNet;
 /// The rows <see cref="BlockSparseTrainer.Fit"/> trains and validates on, as tensors on the training
 /// device: read once, checked (at least two classes), split or joined with the validation rows.
 /// </summary>
-internal sealed class TrainingData : IDisposable
+internal sealed class TrainingRows : IDisposable
 {
-    private TrainingData(LabelledRows train, LabelledRows? validation, long skippedMissingLabels, string digest)
+    private TrainingRows(LabelledRows train, LabelledRows? validation, long skippedMissingLabels, string digest)
     {
         Train = train;
         Validation = validation;
@@ -30,7 +30,7 @@ internal sealed class TrainingData : IDisposable
     /// <summary>SHA-256 of every row read (training and validation), hex; empty when not asked for.</summary>
     public string Digest { get; }
 
-    public static TrainingData Prepare(RunDescription run, IDataView input, DataViewSchema.Column label,
+    public static TrainingRows Prepare(RunDescription run, IDataView input, DataViewSchema.Column label,
         DataViewSchema.Column features, int featureLength, int classes, Device device, bool digest)
     {
         var rows = TrainingSet.Read(input, label, features, featureLength, run.Cancellation);
@@ -54,9 +54,9 @@ internal sealed class TrainingData : IDisposable
         }
         else
         {
-            return new TrainingData(ToDevice(rows, device), null, rows.SkippedMissingLabels, digest ? Convert.ToHexString(hash.GetHashAndReset()) : "");
+            return new TrainingRows(ToDevice(rows, device), null, rows.SkippedMissingLabels, digest ? Convert.ToHexString(hash.GetHashAndReset()) : "");
         }
-        return new TrainingData(train, validation, rows.SkippedMissingLabels, digest ? Convert.ToHexString(hash.GetHashAndReset()) : "");
+        return new TrainingRows(train, validation, rows.SkippedMissingLabels, digest ? Convert.ToHexString(hash.GetHashAndReset()) : "");
     }
 
     private static void RequireTwoClasses(TrainingSet rows, DataViewSchema.Column label)

@@ -1,12 +1,12 @@
 using Microsoft.ML.BlockSparse.Run;
-using Microsoft.ML.BlockSparse.Training;
 
-namespace Microsoft.ML.BlockSparse;
+namespace Microsoft.ML.BlockSparse.Checkpoints;
 
-public sealed partial class BlockSparseTrainer
+/// <summary>Where a run's checkpoints come from and go to, checked before any data is read.</summary>
+internal static class CheckpointTarget
 {
-    /// <summary>The checkpoint <see cref="Options.ResumeFrom"/> names, read and verified; null without one.</summary>
-    private static Checkpoint? OpenResumeCheckpoint(RunDescription run)
+    /// <summary>The checkpoint <see cref="RunDescription.ResumeFrom"/> names, read and verified; null without one.</summary>
+    public static Checkpoint? OpenResume(RunDescription run)
         => run.ResumeFrom is { } resumeFrom ? CheckpointFile.Read(CheckpointStore.Resolve(resumeFrom)) : null;
 
     /// <summary>
@@ -14,7 +14,7 @@ public sealed partial class BlockSparseTrainer
     /// when this run continues one of them: otherwise they belong to another run, and replacing them
     /// silently could destroy the only copy of hours of training.
     /// </summary>
-    private static CheckpointStore? CheckpointTarget(RunDescription run, Checkpoint? resume)
+    public static CheckpointStore? For(RunDescription run, Checkpoint? resume)
     {
         if (run.CheckpointDirectory is not { } directory)
             return null;

@@ -1,7 +1,7 @@
 using System.Globalization;
 using System.Text.RegularExpressions;
 
-namespace Microsoft.ML.BlockSparse.Training;
+namespace Microsoft.ML.BlockSparse.Checkpoints;
 
 /// <summary>
 /// A directory of checkpoints of one run: <c>epoch-0001.bscheckpoint</c>, … written after every epoch,

@@ -1,8 +1,8 @@
 using System.Globalization;
-using Microsoft.ML.BlockSparse.MLNet;
+using Microsoft.ML.BlockSparse.Run;
 using Microsoft.ML.BlockSparse.Network;
 
-namespace Microsoft.ML.BlockSparse.Run;
+namespace Microsoft.ML.BlockSparse.Checkpoints;
 
 /// <summary>
 /// What decides a run's network shape and every training step, derived from the <see cref="RunDescription"/>,
@@ -14,7 +14,7 @@ internal static class RunFingerprint
     private const string DataKey = "training data (SHA-256)";
 
     public static SortedDictionary<string, string> Of(RunDescription run, NetworkPlan plan,
-        TrainingData data, int featureLength, int classes)
+        long trainingRows, long validationRows, string dataDigest, int featureLength, int classes)
     {
         static string Number(double value) => value.ToString("R", CultureInfo.InvariantCulture);
         static string Integer(long value) => value.ToString(CultureInfo.InvariantCulture);
@@ -46,11 +46,11 @@ internal static class RunFingerprint
             [nameof(BlockSparseTrainer.Options.PruneThreshold)] = Number(run.Training.PruneThreshold),
             [nameof(BlockSparseTrainer.Options.ValidationFraction)] = Number(run.ValidationFraction),
             [nameof(BlockSparseTrainer.Options.EarlyStoppingPatience)] = Integer(run.EarlyStoppingPatience),
-            ["training rows"] = Integer(data.Train.Count),
-            ["validation rows"] = Integer(data.Validation?.Count ?? 0),
+            ["training rows"] = Integer(trainingRows),
+            ["validation rows"] = Integer(validationRows),
             ["features"] = Integer(featureLength),
             ["classes"] = Integer(classes),
-            [DataKey] = data.Digest,
+            [DataKey] = dataDigest,
         };
         // Only recorded when not the MLP, so checkpoints written before architectures existed still match.
         if (run.Architecture != NetworkArchitecture.Mlp)
