@@ -12,7 +12,7 @@ namespace Microsoft.ML.BlockSparse.Layers;
 /// With a <see cref="PenaltyBlock"/> (group lasso) the weight is read as a grid of blocks of that shape,
 /// and the report counts its zero blocks.
 /// </summary>
-internal sealed class DenseLinear : nn.Module<Tensor, Tensor>, IBlockSparseLayer
+internal sealed partial class DenseLinear : nn.Module<Tensor, Tensor>, IBlockSparseLayer
 {
     private readonly Parameter weight;  // out × in
     private readonly Parameter bias;

@@ -20,7 +20,7 @@ namespace Microsoft.ML.BlockSparse.Layers;
 /// of the output and <c>b·n + j</c> of the input belong to block <c>(a, b)</c>, as rows and columns do in
 /// <see cref="KroneckerLinear"/>.
 /// </remarks>
-internal sealed class KroneckerConv2d : nn.Module<Tensor, Tensor>, IConvolutionLayer, IGatedBlocks
+internal sealed partial class KroneckerConv2d : nn.Module<Tensor, Tensor>, IConvolutionLayer, IGatedBlocks
 {
     // Field names become the parameter names TorchSharp registers, as in KroneckerLinear.
     private readonly Parameter gate;   // S: p × q

@@ -12,7 +12,7 @@ namespace Microsoft.ML.BlockSparse.Layers;
 /// several, λ2's group penalty drives all but one to zero and <see cref="RetireCandidate"/> removes them,
 /// so their compute stops.
 /// </summary>
-internal sealed class KroneckerLinear : nn.Module<Tensor, Tensor>, IBlockSparseLayer
+internal sealed partial class KroneckerLinear : nn.Module<Tensor, Tensor>, IBlockSparseLayer
 {
     private readonly ModuleList<KroneckerFactors> candidates;
     private readonly Parameter bias;           // out
