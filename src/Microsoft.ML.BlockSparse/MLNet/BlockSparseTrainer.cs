@@ -1,13 +1,9 @@
-using Microsoft.ML.BlockSparse.Checkpoints;
 using Microsoft.ML.BlockSparse.Export;
 using Microsoft.ML.BlockSparse.MLNet;
-using Microsoft.ML.BlockSparse.Network;
 using Microsoft.ML.BlockSparse.Run;
 using Microsoft.ML.BlockSparse.Training;
 using Microsoft.ML.Data;
 using Microsoft.ML.Runtime;
-using TorchSharp;
-using static TorchSharp.torch;
 
 namespace Microsoft.ML.BlockSparse;
 
@@ -67,64 +63,30 @@ public sealed partial class BlockSparseTrainer : IEstimator<BlockSparseModel>
         var plan = run.Plan(featureLength, classes, imageShape, features.Name);
         if (run.InitialWeights is { } initialWeights)
             InitialWeightsCheck.Check(initialWeights, plan);
-        var device = ComputeDeviceResolver.Resolve(run.Device);
-        // Refused here, before the data is read, rather than by the OOM killer or a native abort later.
-        // Host memory bounds a CPU run only: a GPU's memory is its own, and CUDA reports running out.
-        if (device.type == DeviceType.CPU)
-        {
-            MemoryEstimate.Of(plan).Require(run.Training.BatchSize, run.EarlyStoppingPatience > 0,
-                GC.GetGCMemoryInfo().TotalAvailableMemoryBytes, run.Rank);
-        }
-        // A bad checkpoint or directory is reported before minutes go into reading the data.
-        using var resume = CheckpointTarget.OpenResume(run);
-        var checkpoints = CheckpointTarget.For(run, resume);
-        using var data = TrainingRows.Prepare(run, input, label, features, featureLength, classes, device,
-            digest: checkpoints is not null || resume is not null);
-        var fingerprint = RunFingerprint.Of(run, plan, data.Train.Count, data.Validation?.Count ?? 0, data.Digest, featureLength, classes);
-        if (resume is not null)
-            RunFingerprint.RequireMatch(resume.Info.Fingerprint, fingerprint, resume.Path!);
+        // Memory and checkpoints are checked before minutes go into reading the data.
+        using var engine = TrainingEngine.Open(run, plan);
+        using var data = TrainingRows.Prepare(run, input, label, features, featureLength, classes, engine.Device, digest: engine.NeedsDataDigest);
+        engine.Fingerprint(data.Train.Count, data.Validation?.Count ?? 0, data.Digest, featureLength, classes);
 
         using var channel = (run.LogContext as IChannelProvider)?.Start(nameof(BlockSparseTrainer));
-        channel?.Info(MessageSensitivity.None, $"BlockSparse: training {data.Train.Count} rows ({featureLength} features, {classes} classes) on {device.type}"
+        channel?.Info(MessageSensitivity.None, $"BlockSparse: training {data.Train.Count} rows ({featureLength} features, {classes} classes) on {engine.Device.type}"
             + (data.Validation is { } held ? $"; validating on {held.Count} rows" : "")
             + (data.SkippedMissingLabels > 0 ? $"; skipped {data.SkippedMissingLabels} rows with a missing label" : "")
-            + (resume is not null ? $"; resuming after epoch {resume.Info.CompletedEpochs} from {resume.Path}" : ""));
-
-        using var network = new BlockSparseNetwork(plan, run.Training.Seed);
-        network.to(device);
-        if (run.InitialWeights is { } initial)
-            network.InitializeFrom(initial);
-        var control = new RunControl
-        {
-            Cancellation = run.Cancellation,
-            Checkpoints = checkpoints,
-            Resume = resume,
-            Validation = data.Validation,
-            EarlyStoppingPatience = run.EarlyStoppingPatience,
-            Fingerprint = fingerprint,
-        };
-        var history = NetworkTrainer.Train(network, data.Train.Features, data.Train.Labels, run.Training, summary =>
+            + (engine.ResumeNote is { } note ? "; " + note : ""));
+        using var trained = engine.Train(data.Train, data.Validation, summary =>
         {
             channel?.Info(MessageSensitivity.None, summary.ToString());
             run.Progress?.Report(summary);
-        }, control);
+        });
 
-        var report = network.Report();
-        var onnx = OnnxExporter.Export(network, run.FeatureColumn);
+        var report = trained.Network.Report();
+        var onnx = OnnxExporter.Export(trained.Network, run.FeatureColumn);
         var scoring = ScoringPipeline.Build(onnx, run.FeatureColumn, label, classes, input);
         var inputCheck = new ScoringInputCheck(run.FeatureColumn, featureLength, run.LabelColumn, classes, LabelKeys.Values(label));
-        return new BlockSparseModel(scoring, report, history, onnx, inputCheck, EarlyStopping.KeptEpoch(history, run.EarlyStoppingPatience > 0))
+        return new BlockSparseModel(scoring, report, trained.History, onnx, inputCheck, trained.KeptEpoch)
         {
             // Only the dense baseline has dense weights to give; the other methods exist not to build them.
-            DenseWeights = run.Method == BlockSparseMethod.Dense ? network.Layers.Select(DenseLayerWeightsOf).ToList() : null,
+            DenseWeights = run.Method == BlockSparseMethod.Dense ? trained.DenseWeights() : null,
         };
-    }
-
-    private static DenseLayerWeights DenseLayerWeightsOf(Layers.IBlockSparseLayer layer)
-    {
-        using var scope = NewDisposeScope();
-        var hostWeight = layer.MaterializeWeight().detach().to(CPU).contiguous();
-        var hostBias = layer.Bias.detach().to(CPU).contiguous();
-        return new DenseLayerWeights(hostWeight.data<float>().ToArray(), hostBias.data<float>().ToArray());
     }
 }
