@@ -33,7 +33,7 @@ public class BlockShapeSearchTests
 
         Assert.Equal([new BlockShape(4, 4)], layer.LiveCandidates.Select(c => c.Block));
         Assert.Equal("4x4", layer.Describe(0).BlockShape);
-        Assert.Equal(["2x2", "4x4", "8x8"], layer.Describe(0).CandidateBlockShapes!);
+        Assert.Equal([new BlockShape(2, 2), new BlockShape(4, 4), new BlockShape(8, 8)], layer.Describe(0).CandidateBlockShapes!);
         // The retired candidates no longer cost anything: only the 4x4 factors are computed.
         Assert.Equal(3 * LayerCost.FactoredForwardFlops(32, 16, new BlockShape(4, 4), 1), layer.Describe(0).TrainingFlopsPerExample);
         Assert.True(layer.Describe(0).TrainingFlopsPerExample < flopsBefore / 2);

@@ -156,7 +156,7 @@ internal sealed partial class KroneckerLinear : nn.Module<Tensor, Tensor>, IBloc
             OutFeatures = OutFeatures,
             Factored = true,
             BlockShape = string.Join("+", live.Select(c => c.Block.ToString())),
-            CandidateBlockShapes = candidates.Count > 1 ? candidates.Select(c => c.Block.ToString()).ToList() : null,
+            CandidateBlockShapes = candidates.Count > 1 ? candidates.Select(c => c.Block).ToList() : null,
             Rank = Rank,
             Blocks = blocks,
             ZeroBlocks = zeroBlocks,
