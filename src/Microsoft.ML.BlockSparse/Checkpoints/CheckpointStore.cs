@@ -76,25 +76,6 @@ internal sealed partial class CheckpointStore
             $"Could not write the checkpoint of epoch {epoch} to '{path}' ({e.Message.ReplaceLineEndings(" ")}); its temporary file was removed. {resume}", e);
     }
 
-    /// <summary>
-    /// The checkpoint file <paramref name="resumeFrom"/> names: the file itself, or the newest
-    /// checkpoint of a directory.
-    /// </summary>
-    public static string Resolve(string resumeFrom)
-    {
-        if (File.Exists(resumeFrom))
-            return Path.GetFullPath(resumeFrom);
-        if (!System.IO.Directory.Exists(resumeFrom))
-        {
-            throw new FileNotFoundException(
-                $"BlockSparseTrainer.Options.ResumeFrom is '{resumeFrom}', which is neither a checkpoint file nor a directory.", resumeFrom);
-        }
-        var newest = new CheckpointStore(resumeFrom).List().LastOrDefault();
-        return newest.Path ?? throw new FileNotFoundException(
-            $"BlockSparseTrainer.Options.ResumeFrom is the directory '{resumeFrom}', which holds no checkpoint (epoch-NNNN{Extension}). "
-            + "Train with CheckpointDirectory set to write some, or leave ResumeFrom null to start a new run.", resumeFrom);
-    }
-
     [GeneratedRegex(@"^epoch-(\d{4,9})\.bscheckpoint$")]
     private static partial Regex FileName();
 }

@@ -76,10 +76,10 @@ internal sealed record MemoryEstimate(double ParameterCount, double BytesPerBatc
 
     /// <summary>
     /// Refuses the plan when training it needs more than <paramref name="availableBytes"/>, naming the
-    /// estimate, the largest layer and what to change.
+    /// estimate and the largest layer; <paramref name="remedy"/>, the caller's, says what to change.
     /// </summary>
     /// <exception cref="InsufficientMemoryException">The plan does not fit.</exception>
-    public void Require(int batchSize, bool keepsBestWeights, double availableBytes, int rank)
+    public void Require(int batchSize, bool keepsBestWeights, double availableBytes, string remedy)
     {
         double needed = TrainingBytes(batchSize, keepsBestWeights);
         if (needed <= availableBytes)
@@ -89,7 +89,7 @@ internal sealed record MemoryEstimate(double ParameterCount, double BytesPerBatc
             + $"{ParameterCount.ToString("N0", CultureInfo.InvariantCulture)} parameters (each held {CopiesPerParameter:0} times while training), "
             + $"the largest layer {LargestLayer} with {LargestLayerParameters.ToString("N0", CultureInfo.InvariantCulture)}, "
             + $"and {Size(BytesPerBatchRow * batchSize)} of activations for a batch of {batchSize}. "
-            + $"Lower BlockSparseTrainer.Options.Rank (it is {rank}), choose larger block shapes, fewer or smaller HiddenLayers, or a smaller BatchSize. Nothing was allocated.");
+            + $"{remedy} Nothing was allocated.");
     }
 
     private static string Size(double bytes)

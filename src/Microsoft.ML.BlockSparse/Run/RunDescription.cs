@@ -68,6 +68,7 @@ internal sealed partial record RunDescription
                 GroupLassoLambda = options.GroupLassoLambda,
                 GroupLassoPruneThreshold = options.GroupLassoPruneThreshold,
                 TargetBlockSparsity = options.TargetBlockSparsity,
+                LearningRateName = "BlockSparseTrainer.Options.LearningRate",
             },
             Device = options.Device,
             Seed = options.Seed,
@@ -81,6 +82,10 @@ internal sealed partial record RunDescription
             LogContext = options.LogContext,
         };
     }
+
+    /// <summary>What to change when the planned network does not fit in memory, in the options' names.</summary>
+    public string MemoryRemedy
+        => $"Lower BlockSparseTrainer.Options.Rank (it is {Rank}), choose larger block shapes, fewer or smaller HiddenLayers, or a smaller BatchSize.";
 
     public BlockSparseMethod Method => Request.Method;
     public int Rank => Request.Rank;

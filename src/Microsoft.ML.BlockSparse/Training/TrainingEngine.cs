@@ -46,7 +46,7 @@ internal sealed class TrainingEngine : IDisposable
         if (device.type == DeviceType.CPU)
         {
             MemoryEstimate.Of(plan).Require(run.Training.BatchSize, run.EarlyStoppingPatience > 0,
-                GC.GetGCMemoryInfo().TotalAvailableMemoryBytes, run.Rank);
+                GC.GetGCMemoryInfo().TotalAvailableMemoryBytes, run.MemoryRemedy);
         }
         var resume = CheckpointTarget.OpenResume(run);
         try

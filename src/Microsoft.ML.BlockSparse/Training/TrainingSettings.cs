@@ -28,6 +28,9 @@ internal sealed record TrainingSettings(
     /// <summary>After group-lasso training, also prune the smallest blocks until this fraction of each layer is zero.</summary>
     public double? TargetBlockSparsity { get; init; }
 
+    /// <summary>What a divergence message tells the user to lower; the run description names the option.</summary>
+    public string LearningRateName { get; init; } = "the learning rate";
+
     /// <summary>The part the sparsity hooks read.</summary>
     public SparsitySettings Sparsity => new(Lambda1, Lambda2, PruneEveryEpochs, PruneThreshold, CandidateRetireFraction,
         GroupLassoLambda, GroupLassoPruneThreshold, TargetBlockSparsity);
