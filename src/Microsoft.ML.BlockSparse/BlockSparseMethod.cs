@@ -4,7 +4,7 @@ namespace Microsoft.ML.BlockSparse;
 public enum BlockSparseMethod
 {
     /// <summary>
-    /// Kronecker-factored layers (METHOD.md): only the small factors are trained, λ1 on the block gates
+    /// Kronecker-factored layers (docs/method.md): only the small factors are trained, λ1 on the block gates
     /// makes blocks exactly zero, λ2 chooses among candidate block shapes. The default.
     /// </summary>
     Kronecker = 0,

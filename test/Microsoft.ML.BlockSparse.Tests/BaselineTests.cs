@@ -1,6 +1,6 @@
 using Microsoft.ML.BlockSparse.Data;
 using Microsoft.ML.BlockSparse.Layers;
-using Microsoft.ML.BlockSparse.Regularization;
+using Microsoft.ML.BlockSparse.Sparsity;
 using Microsoft.ML.BlockSparse.Torch;
 using Microsoft.ML.BlockSparse.Training;
 using TorchSharp;
@@ -80,7 +80,7 @@ public class BaselineTests(MnistSlice mnist) : IClassFixture<MnistSlice>
     {
         var options = Options(BlockSparseMethod.Kronecker);
         options.SearchBlockShapes = true;
-        options.L2Start = 0.1;   // decides within the test's three epochs on 10,000 rows
+        options.ShapeSearchLambdaStart = 0.1;   // decides within the test's three epochs on 10,000 rows
         options.Epochs = 3;
         var (model, _) = Train(options);
 

@@ -1,6 +1,6 @@
 using Microsoft.ML.BlockSparse.Layers;
 using Microsoft.ML.BlockSparse.Network;
-using Microsoft.ML.BlockSparse.Regularization;
+using Microsoft.ML.BlockSparse.Sparsity;
 using Microsoft.ML.BlockSparse.Torch;
 using Microsoft.ML.BlockSparse.Training;
 using TorchSharp;
@@ -33,7 +33,7 @@ public class BlockShapeSearchTests
 
         Assert.Equal([new BlockShape(4, 4)], layer.LiveCandidates.Select(c => c.Block));
         Assert.Equal("4x4", layer.Describe(0).BlockShape);
-        Assert.Equal(["2x2", "4x4", "8x8"], layer.Describe(0).CandidateBlockShapes!);
+        Assert.Equal([new BlockShape(2, 2), new BlockShape(4, 4), new BlockShape(8, 8)], layer.Describe(0).CandidateBlockShapes!);
         // The retired candidates no longer cost anything: only the 4x4 factors are computed.
         Assert.Equal(3 * LayerCost.FactoredForwardFlops(32, 16, new BlockShape(4, 4), 1), layer.Describe(0).TrainingFlopsPerExample);
         Assert.True(layer.Describe(0).TrainingFlopsPerExample < flopsBefore / 2);
@@ -75,9 +75,9 @@ public class BlockShapeSearchTests
         // Checkpoints and early stopping restore parameters and buffers by name; the live candidates must follow.
         var plan = LayerPlan.ForMlp(12, [8], 4, new PlanRequest(BlockSparseMethod.Kronecker, 2, null, null,
             [[new BlockShape(2, 3), new BlockShape(4, 6)], [new BlockShape(2, 2)]], false));
-        using var source = new BlockSparseNetwork(plan, 2, seed: 1);
+        using var source = new BlockSparseNetwork(plan, seed: 1);
         source.FactoredLayers.First().RetireCandidate(0);
-        using var target = new BlockSparseNetwork(plan, 2, seed: 2);
+        using var target = new BlockSparseNetwork(plan, seed: 2);
         ModuleState.Restore(target, ModuleState.Copy(source), "test");
 
         Assert.Equal([new BlockShape(4, 6)], target.FactoredLayers.First().LiveCandidates.Select(c => c.Block));
@@ -85,7 +85,7 @@ public class BlockShapeSearchTests
         Assert.True(target.call(input).allclose(source.call(input)));
 
         // Restoring a state from before the retirement brings the candidate back.
-        using var fresh = new BlockSparseNetwork(plan, 2, seed: 3);
+        using var fresh = new BlockSparseNetwork(plan, seed: 3);
         ModuleState.Restore(source, ModuleState.Copy(fresh), "test");
         Assert.Equal(2, source.FactoredLayers.First().LiveCandidates.Count);
         Assert.All(source.FactoredLayers.First().Candidates[0].Group, p => Assert.True(p.requires_grad));

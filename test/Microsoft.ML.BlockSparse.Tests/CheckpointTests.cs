@@ -1,6 +1,8 @@
+using Microsoft.ML.BlockSparse.Checkpoints;
 using Microsoft.ML.BlockSparse.Data;
 using Microsoft.ML.BlockSparse.Layers;
 using Microsoft.ML.BlockSparse.Network;
+using Microsoft.ML.BlockSparse.Sparsity;
 using Microsoft.ML.BlockSparse.Training;
 using TorchSharp;
 using Xunit;
@@ -62,7 +64,7 @@ public class CheckpointTests(MnistSlice mnist) : IClassFixture<MnistSlice>, IDis
         {
             var o = Options(checkpoints, resumeFrom);
             o.CandidateBlockShapes = [[new BlockShape(4, 28), new BlockShape(8, 56), new BlockShape(2, 14)], [new BlockShape(2, 8)]];
-            o.L2Start = 0.3;
+            o.ShapeSearchLambdaStart = 0.3;
             o.CandidateRetireFraction = 0.5;   // decide within this short run
             return o;
         }
@@ -147,13 +149,13 @@ public class CheckpointTests(MnistSlice mnist) : IClassFixture<MnistSlice>, IDis
     public void CheckpointRoundTripsEveryParameterAndBufferByName()
     {
         var plan = LayerPlan.ForMlp(24, [8], 4, 2, new BlockShape(2, 3), null);
-        using var source = new BlockSparseNetwork(plan, 2, seed: 1);
+        using var source = new BlockSparseNetwork(plan, seed: 1);
         source.FactoredLayers.First().Single.PruneGatesBelow(2.0);  // every gate (1.0) removed: the mask buffer is all zeros
         var path = temp.File("one.bscheckpoint");
         using (var written = new Checkpoint(new CheckpointInfo { CompletedEpochs = 7 }, ModuleState.Copy(source)))
             CheckpointFile.Write(path, written);
 
-        using var target = new BlockSparseNetwork(plan, 2, seed: 2);
+        using var target = new BlockSparseNetwork(plan, seed: 2);
         using var read = CheckpointFile.Read(path);
         ModuleState.Restore(target, read.Tensors, "test");
         var expected = ModuleState.Entries(source).ToList();
@@ -165,7 +167,7 @@ public class CheckpointTests(MnistSlice mnist) : IClassFixture<MnistSlice>, IDis
         Assert.Equal(7, read.Info.CompletedEpochs);
 
         // A state of another shape is refused with every difference named, not a crash in copy_.
-        using var other = new BlockSparseNetwork(LayerPlan.ForMlp(24, [12], 4, 2, new BlockShape(2, 3), null), 2, seed: 1);
+        using var other = new BlockSparseNetwork(LayerPlan.ForMlp(24, [12], 4, 2, new BlockShape(2, 3), null), seed: 1);
         var e = Assert.Throws<InvalidDataException>(() => ModuleState.Restore(other, read.Tensors, "Checkpoint 'x'"));
         Assert.StartsWith("Checkpoint 'x' does not fit this network: ", e.Message);
         Assert.Contains("'layers.0.candidates.0.gate' is Float32 [4, 8] there and Float32 [6, 8] here", e.Message);

@@ -1,3 +1,4 @@
+using Microsoft.ML.BlockSparse.Checkpoints;
 using Microsoft.ML.BlockSparse.Data;
 using Microsoft.ML.BlockSparse.Training;
 using Xunit;

@@ -50,7 +50,7 @@ public class DivergenceTests(MnistSlice mnist) : IClassFixture<MnistSlice>, IDis
     public void DeferredCheckFindsTheFirstBadBatchAtTheEndOfTheEpoch()
     {
         // The GPU path (no read per batch), run on the CPU: batches 1 and 2 fine, 3 and 4 NaN.
-        using var network = new BlockSparseNetwork(LayerPlan.ForMlp(6, [4], 2, 1, new BlockShape(2, 3), null), 1, seed: 1);
+        using var network = new BlockSparseNetwork(LayerPlan.ForMlp(6, [4], 2, 1, new BlockShape(2, 3), null), seed: 1);
         using var guard = new DivergenceGuard(CPU, 0.003, batchesPerEpoch: 4, checkEveryBatch: false);
         foreach (var (batch, loss) in new[] { 0.5f, 0.4f, float.NaN, float.PositiveInfinity }.Select((l, i) => (i, l)))
         {
@@ -64,7 +64,7 @@ public class DivergenceTests(MnistSlice mnist) : IClassFixture<MnistSlice>, IDis
     [Fact]
     public void WeightsMadeNonFiniteByTheLastStepAreCaught()
     {
-        using var network = new BlockSparseNetwork(LayerPlan.ForMlp(6, [4], 2, 1, new BlockShape(2, 3), null), 1, seed: 1);
+        using var network = new BlockSparseNetwork(LayerPlan.ForMlp(6, [4], 2, 1, new BlockShape(2, 3), null), seed: 1);
         using var guard = new DivergenceGuard(CPU, 0.003, batchesPerEpoch: 4);
         guard.CheckEpoch(network, epoch: 0);  // all finite: nothing to say
         using (no_grad())

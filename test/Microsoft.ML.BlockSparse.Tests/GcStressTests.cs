@@ -67,7 +67,7 @@ public class GcStressTests : IDisposable
             case "search":
                 options.CandidateBlockShapes = [[new BlockShape(2, 4), new BlockShape(4, 8)], [new BlockShape(1, 4), new BlockShape(3, 8)]];
                 options.SearchBlockShapes = true;
-                options.L2Start = 0.05;
+                options.ShapeSearchLambdaStart = 0.05;
                 break;
             case "dense":
                 options.Method = BlockSparseMethod.Dense;

@@ -24,7 +24,7 @@ public class KroneckerConvOnnxTests
         var graph = new GraphProto { Name = "conv" };
         graph.Input.Add(OnnxNodes.FloatValueInfo("x", c.Cin, c.H, c.W));
         graph.Output.Add(OnnxNodes.FloatValueInfo("y", c.Cout, ho, wo));
-        var output = KroneckerConvOnnx.Add(graph, layer, "x", "conv0");
+        var output = layer.AddOnnxNodes(graph, "x", "conv0");
         OnnxNodes.Add(graph, "Identity", "y.identity", output).Output[0] = "y";
 
         // The file holds the factors only: B, S ⊙ A and the bias, never the Cout·Cin·kh·kw kernel.

@@ -11,7 +11,7 @@ public class LayerCostTests
     [Fact]
     public void ParameterCountMatchesMethodExample()
     {
-        // METHOD.md: an 8×256 matrix, rank 1, 8×8 blocks has 128 factor entries instead of 2,048.
+        // docs/method.md: an 8×256 matrix, rank 1, 8×8 blocks has 128 factor entries instead of 2,048.
         Assert.Equal(128 + 8, LayerCost.FactoredParameters(256, 8, new BlockShape(8, 8), 1));
         Assert.Equal(2048 + 8, LayerCost.DenseParameters(256, 8));
     }
@@ -68,7 +68,7 @@ public class LayerCostTests
         Assert.Null(plan[1].Block);   // 300 inputs are not a multiple of 28
         Assert.Contains("10x28", plan[1].DenseReason);
 
-        using var network = new BlockSparseNetwork(plan, 2, 1);
+        using var network = new BlockSparseNetwork(plan, 1);
         var report = network.Report();
         Assert.False(report.Layers[1].Factored);
         Assert.Equal(300 * 100 + 100, report.Layers[1].TrainableParameters);

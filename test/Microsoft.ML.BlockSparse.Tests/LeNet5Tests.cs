@@ -2,6 +2,7 @@ using Microsoft.ML.BlockSparse.Data;
 using Microsoft.ML.BlockSparse.Export;
 using Microsoft.ML.BlockSparse.Layers;
 using Microsoft.ML.BlockSparse.Network;
+using Microsoft.ML.BlockSparse.Run;
 using Microsoft.ML.BlockSparse.Torch;
 using Microsoft.ML.Data;
 using Microsoft.ML.OnnxRuntime;
@@ -27,7 +28,7 @@ public class LeNet5Tests(MnistSlice mnist) : IClassFixture<MnistSlice>, IDisposa
     public void DenseLeNet5HasTheTextbookSizesAndCosts()
     {
         var plan = LeNet5Plan.Plan(Mnist, 10, Request(BlockSparseMethod.Dense));
-        using var network = new BlockSparseNetwork(plan, 4, 1);
+        using var network = new BlockSparseNetwork(plan, 1);
         var report = network.Report();
 
         Assert.Equal(5, report.Layers.Count);
@@ -46,7 +47,7 @@ public class LeNet5Tests(MnistSlice mnist) : IClassFixture<MnistSlice>, IDisposa
     public void KroneckerLeNet5FactorsWhatTheRuleSaysAndReportsConvRowsAgainstDense()
     {
         var plan = LeNet5Plan.Plan(Mnist, 10, Request(BlockSparseMethod.Kronecker, rank: 2));
-        using var network = new BlockSparseNetwork(plan, 2, 1);
+        using var network = new BlockSparseNetwork(plan, 1);
         var report = network.Report();
 
         Assert.Equal(61_706, report.DenseParameters);
@@ -71,7 +72,7 @@ public class LeNet5Tests(MnistSlice mnist) : IClassFixture<MnistSlice>, IDisposa
         Assert.All(plan.Convolutions, c => Assert.StartsWith("Method is GroupLasso", c.DenseReason));
         Assert.All(plan.Linear, l => Assert.False(l.Factored));
         Assert.NotNull(plan.Linear[0].PenaltyBlock);
-        using var network = new BlockSparseNetwork(plan, 4, 1);
+        using var network = new BlockSparseNetwork(plan, 1);
         Assert.Equal(3, network.GroupLassoLayers.Count() + (plan.Linear.Count(l => l.PenaltyBlock is null)));
         Assert.Empty(network.GatedBlocks);
     }
@@ -85,7 +86,7 @@ public class LeNet5Tests(MnistSlice mnist) : IClassFixture<MnistSlice>, IDisposa
             PerLayerBlocks = [null, new BlockShape(4, 3), null, new BlockShape(12, 6), null],
         });
         plan = plan with { Convolutions = [plan.Convolutions[0] with { Block = null, DenseReason = "test" }, plan.Convolutions[1]] };
-        using var network = new BlockSparseNetwork(plan, 2, 3);
+        using var network = new BlockSparseNetwork(plan, 3);
         Assert.IsType<DenseConv2d>(network.Convolutions[0]);
         var conv = Assert.IsType<KroneckerConv2d>(network.Convolutions[1]);
         using (no_grad())
@@ -162,7 +163,7 @@ public class LeNet5Tests(MnistSlice mnist) : IClassFixture<MnistSlice>, IDisposa
     public void LeNet5LayerBlockShapesNeedFiveEntries()
     {
         var options = new BlockSparseTrainer.Options { Architecture = NetworkArchitecture.LeNet5, LayerBlockShapes = [null, null, null] };
-        var error = Assert.Throws<ArgumentOutOfRangeException>(() => options.Validate());
+        var error = Assert.Throws<ArgumentOutOfRangeException>(() => RunDescription.From(options));
         Assert.Contains("LeNet5 needs 5", error.Message);
     }
 

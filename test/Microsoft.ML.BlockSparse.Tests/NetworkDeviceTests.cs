@@ -15,7 +15,7 @@ public class NetworkDeviceTests
     public void MovedNetworkStillExposesTheParametersItTrains()
     {
         var plan = LayerPlan.ForMlp(784, [300, 100], 10, 2, null, null);
-        using var network = new BlockSparseNetwork(plan, 2, 1);
+        using var network = new BlockSparseNetwork(plan, 1);
         network.to(ScalarType.Float64);
 
         var trained = new HashSet<Tensor>(network.parameters(), ReferenceEqualityComparer.Instance);

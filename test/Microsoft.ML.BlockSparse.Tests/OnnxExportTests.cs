@@ -17,7 +17,7 @@ public class OnnxExportTests
         // Layer 1 stays dense (6x5 does not tile 20 inputs), so both layer kinds and ReLU are exported.
         var plan = LayerPlan.ForMlp(30, [12, 20], 4, 2, null, [new BlockShape(3, 5), new BlockShape(6, 5), new BlockShape(2, 5)]);
         plan = [plan[0], LayerPlan.Dense(plan[1].InFeatures, plan[1].OutFeatures, "test"), plan[2]];
-        using var network = new BlockSparseNetwork(plan, 2, 9);
+        using var network = new BlockSparseNetwork(plan, 9);
         using (no_grad())
         {
             // Random gates with some exact zeros, as after training.
@@ -33,7 +33,7 @@ public class OnnxExportTests
     public void OnnxFileHoldsFactorsNotTheDenseWeight()
     {
         var plan = LayerPlan.ForMlp(784, [300, 100], 10, 2, null, null);
-        using var network = new BlockSparseNetwork(plan, 2, 1);
+        using var network = new BlockSparseNetwork(plan, 1);
         var bytes = OnnxExporter.Export(network, "Features");
         long denseBytes = 4 * network.Report().DenseParameters;
         long factorBytes = 4 * network.Report().TrainableParameters;

@@ -1,5 +1,5 @@
 using Microsoft.ML.BlockSparse.Layers;
-using Microsoft.ML.BlockSparse.Regularization;
+using Microsoft.ML.BlockSparse.Sparsity;
 using Microsoft.ML.BlockSparse.Torch;
 using Microsoft.ML.BlockSparse.Training;
 using TorchSharp;

@@ -44,15 +44,15 @@ public class ResourceLimitTests
             (LeNet5Plan.Plan(new ImageShape(1, 28, 28), 10, new PlanRequest(BlockSparseMethod.Kronecker, 2, null, null, null, false)), 2),
         })
         {
-            using var network = new BlockSparseNetwork(plan, rank, seed: 1);
-            Assert.Equal(network.parameters().Sum(p => p.numel()), MemoryEstimate.Of(plan, rank).ParameterCount);
+            using var network = new BlockSparseNetwork(plan, seed: 1);
+            Assert.Equal(network.parameters().Sum(p => p.numel()), MemoryEstimate.Of(plan).ParameterCount);
         }
     }
 
     [Fact]
     public void TheEstimateGrowsWithTheBatchAndTheBestWeightsCopy()
     {
-        var estimate = MemoryEstimate.Of(NetworkPlan.Mlp(LayerPlan.ForMlp(784, [300, 100], 10, 4, null, null)), 4);
+        var estimate = MemoryEstimate.Of(NetworkPlan.Mlp(LayerPlan.ForMlp(784, [300, 100], 10, 4, null, null)));
         Assert.True(estimate.TrainingBytes(256, false) > estimate.TrainingBytes(64, false));
         Assert.Equal(estimate.ParameterCount * 4, estimate.TrainingBytes(64, true) - estimate.TrainingBytes(64, false));
         // The default MNIST network is far from any limit: a few megabytes.

@@ -1,5 +1,5 @@
 using Microsoft.ML.BlockSparse.Network;
-using Microsoft.ML.BlockSparse.Regularization;
+using Microsoft.ML.BlockSparse.Sparsity;
 using Microsoft.ML.BlockSparse.Training;
 using Microsoft.ML.Data;
 using Xunit;
@@ -40,7 +40,7 @@ public class TrainerBehaviourTests
         // them): Adam's momentum and the gradient move them within a step unless the trainer re-applies the
         // mask after every step.
         var plan = NetworkPlan.Mlp(LayerPlan.ForMlp(24, [12], 3, 2, new BlockShape(2, 2), null));
-        using var network = new BlockSparseNetwork(plan, 2, seed: 1);
+        using var network = new BlockSparseNetwork(plan, seed: 1);
         using var features = randn(256, 24, generator: new Generator(3));
         using var labels = randint(0, 3, [256], generator: new Generator(4)).to_type(ScalarType.Int64);
         var settings = new TrainingSettings(4, 32, 0.05, LearningRateSchedule.Constant, new PenaltySchedule(0, 0, 5),

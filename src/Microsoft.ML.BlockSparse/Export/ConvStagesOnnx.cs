@@ -7,9 +7,9 @@ namespace Microsoft.ML.BlockSparse.Export;
 
 /// <summary>
 /// ONNX nodes for a network's convolution stages, for one row as <see cref="OnnxExporter"/>'s graphs: the
-/// flat input <c>[C·H·W]</c> is reshaped to the image, each stage is convolution (factored through
-/// <see cref="KroneckerConvOnnx"/>, or a dense <c>Conv</c>), <c>Relu</c> and <c>MaxPool</c>, and the last
-/// maps are flattened back to a vector for the linear layers.
+/// flat input <c>[C·H·W]</c> is reshaped to the image, each stage is the convolution's own nodes
+/// (<see cref="Layers.IOnnxLayer"/>), <c>Relu</c> and <c>MaxPool</c>, and the last maps are flattened back
+/// to a vector for the linear layers.
 /// </summary>
 /// <remarks>
 /// ONNX's Conv and MaxPool need a leading batch axis, so the maps between stages are <c>[1, C, H, W]</c>; the
@@ -28,12 +28,7 @@ internal static class ConvStagesOnnx
         {
             var prefix = $"conv{i}";
             var layer = convolutions[i];
-            current = layer switch
-            {
-                KroneckerConv2d k => KroneckerConvOnnx.Add(graph, k, current, prefix),
-                DenseConv2d d => AddDense(graph, d, current, prefix),
-                _ => throw new NotSupportedException($"Cannot export convolution type {layer.GetType().Name}."),
-            };
+            current = layer.AddOnnxNodes(graph, current, prefix);
             var (ho, wo) = layer.Output;
             current = OnnxNodes.Reshape(graph, current, prefix + ".batch", 1, layer.OutChannels, ho, wo);
             current = OnnxNodes.Add(graph, "Relu", prefix + ".relu", current).Output[0];
@@ -48,20 +43,5 @@ internal static class ConvStagesOnnx
             length = (long)layer.OutChannels * (ho / pool) * (wo / pool);
         }
         return OnnxNodes.Reshape(graph, current, "flatten", length);
-    }
-
-    // Input [1, Cin, H, W] -> [1, Cout, Ho, Wo], bias inside the Conv.
-    private static string AddDense(GraphProto graph, DenseConv2d layer, string input, string prefix)
-    {
-        using var scope = NewDisposeScope();
-        using var _ = no_grad();
-        var (h, w) = layer.Input;
-        var batched = OnnxNodes.Reshape(graph, input, prefix + ".input", 1, layer.InChannels, h, w);
-        var conv = OnnxNodes.Add(graph, "Conv", prefix + ".conv", batched,
-            OnnxNodes.FloatInitializer(graph, prefix + ".W", layer.Weight), OnnxNodes.FloatInitializer(graph, prefix + ".b", layer.Bias));
-        conv.Attribute.Add(OnnxNodes.Ints("kernel_shape", layer.Kernel.Height, layer.Kernel.Width));
-        conv.Attribute.Add(OnnxNodes.Ints("strides", layer.Stride, layer.Stride));
-        conv.Attribute.Add(OnnxNodes.Ints("pads", layer.Padding, layer.Padding, layer.Padding, layer.Padding));
-        return conv.Output[0];
     }
 }

@@ -10,7 +10,7 @@ namespace Microsoft.ML.BlockSparse.Layers;
 /// A plain 2-D convolution: where factoring the channels would not be cheaper (the report says why), and
 /// for the <see cref="BlockSparseMethod.Dense"/> and <see cref="BlockSparseMethod.GroupLasso"/> baselines.
 /// </summary>
-internal sealed class DenseConv2d : nn.Module<Tensor, Tensor>, IConvolutionLayer
+internal sealed partial class DenseConv2d : nn.Module<Tensor, Tensor>, IConvolutionLayer
 {
     private readonly Parameter weight;  // Cout × Cin × kh × kw
     private readonly Parameter bias;    // Cout

@@ -12,7 +12,7 @@ namespace Microsoft.ML.BlockSparse.Layers;
 /// With a <see cref="PenaltyBlock"/> (group lasso) the weight is read as a grid of blocks of that shape,
 /// and the report counts its zero blocks.
 /// </summary>
-internal sealed class DenseLinear : nn.Module<Tensor, Tensor>, IBlockSparseLayer
+internal sealed partial class DenseLinear : nn.Module<Tensor, Tensor>, IBlockSparseLayer
 {
     private readonly Parameter weight;  // out × in
     private readonly Parameter bias;
@@ -75,29 +75,6 @@ internal sealed class DenseLinear : nn.Module<Tensor, Tensor>, IBlockSparseLayer
     {
         using var scope = NewDisposeScope();
         return BlockView(weight.detach()).pow(Scalars.Two).sum([1, 3]).sqrt().MoveToOuterDisposeScope();
-    }
-
-    /// <summary>
-    /// Zeroes every block whose Frobenius norm is at most <paramref name="threshold"/>, and, when
-    /// <paramref name="targetSparsity"/> is given, also the smallest blocks until that fraction is zero.
-    /// </summary>
-    public void PruneBlocks(double threshold, double? targetSparsity)
-    {
-        using var _ = no_grad();
-        using var scope = NewDisposeScope();
-        var norms = BlockNorms();
-        using var thresholdScalar = Scalars.Of(threshold);
-        var keep = norms.gt(thresholdScalar);
-        if (targetSparsity is { } target)
-        {
-            long total = norms.numel(), zero = (long)Math.Round(target * total);
-            if (zero > 0)
-            {
-                var cutoff = norms.flatten().sort().Values[zero - 1];
-                keep = keep.logical_and(norms.gt(cutoff));
-            }
-        }
-        BlockView(weight).mul_(keep.to_type(weight.dtype).unsqueeze(1).unsqueeze(3));
     }
 
     public LayerSparsity Describe(int index)

@@ -4,7 +4,7 @@ using static TorchSharp.torch;
 namespace Microsoft.ML.BlockSparse.Layers;
 
 /// <summary>A linear layer of the network: either Kronecker-factored or (when its sizes cannot be factored) dense.</summary>
-internal interface IBlockSparseLayer
+internal interface IBlockSparseLayer : IOnnxLayer
 {
     int InFeatures { get; }
     int OutFeatures { get; }

@@ -3,7 +3,7 @@ using static TorchSharp.torch;
 namespace Microsoft.ML.BlockSparse.Layers;
 
 /// <summary>A 2-D convolution of the network: factored (<see cref="KroneckerConv2d"/>) or dense (<see cref="DenseConv2d"/>).</summary>
-internal interface IConvolutionLayer
+internal interface IConvolutionLayer : IOnnxLayer
 {
     int InChannels { get; }
     int OutChannels { get; }

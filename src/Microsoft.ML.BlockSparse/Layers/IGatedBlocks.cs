@@ -5,7 +5,8 @@ namespace Microsoft.ML.BlockSparse.Layers;
 
 /// <summary>
 /// Factors with one gate per block (<c>S</c>), whatever layer they belong to (a linear layer's candidate,
-/// a factored convolution): what λ1's proximal step, hard pruning and the persistent gate mask act on.
+/// a factored convolution): what λ1's proximal step, hard pruning and the persistent gate mask act on
+/// (all of them in <c>Sparsity/</c>).
 /// </summary>
 internal interface IGatedBlocks
 {
@@ -14,10 +15,4 @@ internal interface IGatedBlocks
 
     /// <summary>1 where a block may be non-zero, 0 where hard pruning removed it for good (a buffer, shaped like <see cref="Gate"/>).</summary>
     Tensor GateMask { get; }
-
-    /// <summary>Zeroes the gates of blocks that hard pruning removed, so they stay zero.</summary>
-    void ApplyGateMask();
-
-    /// <summary>Removes for good every block whose gate magnitude is at most <paramref name="threshold"/>.</summary>
-    void PruneGatesBelow(double threshold);
 }

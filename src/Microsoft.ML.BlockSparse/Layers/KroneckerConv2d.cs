@@ -8,7 +8,7 @@ namespace Microsoft.ML.BlockSparse.Layers;
 
 /// <summary>
 /// A 2-D convolution whose kernel (<c>Cout × Cin × kh × kw</c>) is
-/// <c>W[:, :, u, v] = Σ_i (S ⊙ A_i) ⊗ B_i[:, :, u, v]</c> (METHOD.md, "Convolutions"): the channel
+/// <c>W[:, :, u, v] = Σ_i (S ⊙ A_i) ⊗ B_i[:, :, u, v]</c> (docs/method.md, "Convolutions"): the channel
 /// dimensions are Kronecker-factored into <c>p × q</c> blocks of <c>m</c> output by <c>n</c> input
 /// channels, each block spanning the whole kernel window. <c>S</c> (<c>p × q</c>) holds one gate per
 /// block; a zero gate zeroes the block's <c>m × n × kh × kw</c> slice of the kernel.
@@ -20,7 +20,7 @@ namespace Microsoft.ML.BlockSparse.Layers;
 /// of the output and <c>b·n + j</c> of the input belong to block <c>(a, b)</c>, as rows and columns do in
 /// <see cref="KroneckerLinear"/>.
 /// </remarks>
-internal sealed class KroneckerConv2d : nn.Module<Tensor, Tensor>, IConvolutionLayer, IGatedBlocks
+internal sealed partial class KroneckerConv2d : nn.Module<Tensor, Tensor>, IConvolutionLayer, IGatedBlocks
 {
     // Field names become the parameter names TorchSharp registers, as in KroneckerLinear.
     private readonly Parameter gate;   // S: p × q
@@ -150,11 +150,7 @@ internal sealed class KroneckerConv2d : nn.Module<Tensor, Tensor>, IConvolutionL
         return kernel.MoveToOuterDisposeScope();
     }
 
-    /// <summary>Zeroes the gates of blocks that hard pruning removed, so they stay zero.</summary>
-    public void ApplyGateMask() => GateMasking.Apply(gate, gateMask);
 
-    /// <summary>Removes for good every block whose gate magnitude is at most <paramref name="threshold"/>.</summary>
-    public void PruneGatesBelow(double threshold) => GateMasking.Prune(gate, gateMask, threshold);
 
     public long ZeroBlocks()
     {

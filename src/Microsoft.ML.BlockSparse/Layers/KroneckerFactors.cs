@@ -109,11 +109,7 @@ internal sealed class KroneckerFactors : nn.Module<Tensor, Tensor>, IGatedBlocks
         gateMask.fill_(Scalars.One);
     }
 
-    /// <summary>Zeroes the gates of blocks that hard pruning removed, so they stay zero.</summary>
-    public void ApplyGateMask() => GateMasking.Apply(gate, gateMask);
 
-    /// <summary>Removes for good every block whose gate magnitude is at most <paramref name="threshold"/>.</summary>
-    public void PruneGatesBelow(double threshold) => GateMasking.Prune(gate, gateMask, threshold);
 
     /// <summary><c>‖θ‖₂</c> over all three factors, the quantity λ2 penalises.</summary>
     public double GroupNorm()

@@ -8,11 +8,11 @@ namespace Microsoft.ML.BlockSparse.Layers;
 
 /// <summary>
 /// A linear layer whose weight is a sum over candidate block shapes, <c>W = Σ_c Σ_i (S_c ⊙ A_c,i) ⊗ B_c,i</c>
-/// (METHOD.md), never built as a dense matrix. With one candidate it is the plain factored layer; with
+/// (docs/method.md), never built as a dense matrix. With one candidate it is the plain factored layer; with
 /// several, λ2's group penalty drives all but one to zero and <see cref="RetireCandidate"/> removes them,
 /// so their compute stops.
 /// </summary>
-internal sealed class KroneckerLinear : nn.Module<Tensor, Tensor>, IBlockSparseLayer
+internal sealed partial class KroneckerLinear : nn.Module<Tensor, Tensor>, IBlockSparseLayer
 {
     private readonly ModuleList<KroneckerFactors> candidates;
     private readonly Parameter bias;           // out
@@ -156,7 +156,7 @@ internal sealed class KroneckerLinear : nn.Module<Tensor, Tensor>, IBlockSparseL
             OutFeatures = OutFeatures,
             Factored = true,
             BlockShape = string.Join("+", live.Select(c => c.Block.ToString())),
-            CandidateBlockShapes = candidates.Count > 1 ? candidates.Select(c => c.Block.ToString()).ToList() : null,
+            CandidateBlockShapes = candidates.Count > 1 ? candidates.Select(c => c.Block).ToList() : null,
             Rank = Rank,
             Blocks = blocks,
             ZeroBlocks = zeroBlocks,

@@ -1,7 +1,7 @@
 namespace Microsoft.ML.BlockSparse;
 
 /// <summary>
-/// Parameter and FLOP counts of factored and dense layers, from their shapes alone (METHOD.md).
+/// Parameter and FLOP counts of factored and dense layers, from their shapes alone (docs/method.md).
 /// A multiply-add counts as 2 FLOPs; a training step counts as 3 forward passes (the forward
 /// product and the two products of the backward pass). Bias additions are not counted on either side.
 /// </summary>

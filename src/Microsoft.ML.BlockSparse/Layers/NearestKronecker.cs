@@ -3,7 +3,7 @@ using static TorchSharp.torch;
 namespace Microsoft.ML.BlockSparse.Layers;
 
 /// <summary>
-/// The nearest Kronecker product of rank <c>r</c> to a dense weight (Van Loan and Pitsianis, METHOD.md):
+/// The nearest Kronecker product of rank <c>r</c> to a dense weight (Van Loan and Pitsianis, docs/method.md):
 /// rearrange <c>W</c> so that each <c>m × n</c> block becomes one row of a <c>p·q × m·n</c> matrix, whose
 /// best rank-<c>r</c> approximation (the leading singular vectors) gives <c>A_i</c> and <c>B_i</c>.
 /// </summary>

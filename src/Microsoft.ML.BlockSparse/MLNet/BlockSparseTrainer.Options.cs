@@ -57,7 +57,7 @@ public sealed partial class BlockSparseTrainer
         /// <summary>
         /// Candidate block shapes per layer (hidden layers, then the output layer), each a non-empty list of
         /// shapes that tile the layer. A layer with several holds one factor set per candidate, and λ2
-        /// (<see cref="L2Start"/>) chooses among them during training. Overrides <see cref="LayerBlockShapes"/>,
+        /// (<see cref="ShapeSearchLambdaStart"/>) chooses among them during training. Overrides <see cref="LayerBlockShapes"/>,
         /// <see cref="BlockShape"/> and <see cref="SearchBlockShapes"/>. Default null.
         /// </summary>
         public BlockShape[][]? CandidateBlockShapes { get; set; }
@@ -71,17 +71,17 @@ public sealed partial class BlockSparseTrainer
         public bool SearchBlockShapes { get; set; }
 
         /// <summary>
-        /// λ2 in the first epochs: the weight of the group penalty <c>λ2·Σ_c ‖θ_c‖₂</c> over a layer's candidate
+        /// λ2 in the first epochs (the block-shape search's λ; not a ridge penalty): the weight of the group penalty <c>λ2·Σ_c ‖θ_c‖₂</c> over a layer's candidate
         /// block shapes. Taken in Adam's metric like λ1, so a candidate collapses when the norm of its smoothed
         /// gradient stays below λ2. Only layers with more than one live candidate are penalised, and never the leading candidate. Default 0.05.
         /// </summary>
-        public double L2Start { get; set; } = Defaults.L2Start;
+        public double ShapeSearchLambdaStart { get; set; } = Defaults.ShapeSearchLambdaStart;
 
-        /// <summary>Added to λ2 every <see cref="L2EveryEpochs"/> epochs. Default 0.01.</summary>
-        public double L2Increment { get; set; } = Defaults.L2Increment;
+        /// <summary>Added to λ2 every <see cref="ShapeSearchLambdaEveryEpochs"/> epochs. Default 0.01.</summary>
+        public double ShapeSearchLambdaIncrement { get; set; } = Defaults.ShapeSearchLambdaIncrement;
 
         /// <summary>Epochs between λ2 increments. Default 5.</summary>
-        public int L2EveryEpochs { get; set; } = Defaults.L2EveryEpochs;
+        public int ShapeSearchLambdaEveryEpochs { get; set; } = Defaults.ShapeSearchLambdaEveryEpochs;
 
         /// <summary>
         /// After each epoch, a candidate whose group norm <c>‖θ_c‖₂</c> is at most this fraction of the largest in
@@ -116,7 +116,7 @@ public sealed partial class BlockSparseTrainer
         /// <summary>
         /// Trained dense weights to start from, one per layer (hidden layers, then the output layer), for fine-tuning an
         /// existing dense model: factored layers start at the nearest Kronecker product of their weight (rearrangement
-        /// and SVD, METHOD.md) with every gate at one, dense layers at the weight itself. A Dense run's
+        /// and SVD, docs/method.md) with every gate at one, dense layers at the weight itself. A Dense run's
         /// <see cref="BlockSparseModel.DenseWeights"/> has this form. Default null (random initialisation).
         /// </summary>
         public IReadOnlyList<DenseLayerWeights>? InitialWeights { get; set; }
@@ -136,7 +136,7 @@ public sealed partial class BlockSparseTrainer
         /// <summary>
         /// λ1 in the first epochs: the weight of the L1 penalty on the block gates <c>S</c>. Larger gives more
         /// zero blocks. The proximal step is taken in Adam's metric, so a gate is zeroed when its smoothed
-        /// gradient stays below λ1, and λ1 is on the scale of the loss gradient: METHOD.md's 0.01 (for plain SGD
+        /// gradient stays below λ1, and λ1 is on the scale of the loss gradient: docs/method.md's 0.01 (for plain SGD
         /// steps) zeroes too much here. Default 0.001.
         /// </summary>
         public double L1Start { get; set; } = Defaults.L1Start;
@@ -217,85 +217,5 @@ public sealed partial class BlockSparseTrainer
         /// and the last epoch's weights are kept.
         /// </summary>
         public int EarlyStoppingPatience { get; set; }
-
-        internal void Validate()
-        {
-            Require(!string.IsNullOrWhiteSpace(LabelColumnName), nameof(LabelColumnName), "must name a column");
-            Require(!string.IsNullOrWhiteSpace(FeatureColumnName), nameof(FeatureColumnName), "must name a column");
-            ArgumentNullException.ThrowIfNull(HiddenLayers, nameof(HiddenLayers));
-            for (int i = 0; i < HiddenLayers.Length; i++)
-                Require(HiddenLayers[i] >= 1, nameof(HiddenLayers), $"holds {HiddenLayers[i]} at position {i}; every hidden layer needs at least 1 unit");
-            Require(Rank >= 1, nameof(Rank), $"is {Rank}; the Kronecker rank must be at least 1");
-            if (BlockShape is { } shared)
-                Require(shared.Rows >= 1 && shared.Columns >= 1, nameof(BlockShape), $"is {shared}; both sides must be at least 1");
-            Require(Enum.IsDefined(Architecture), nameof(Architecture), $"is {(int)Architecture}; expected Mlp or LeNet5");
-            if (LayerBlockShapes is not null && Architecture == NetworkArchitecture.LeNet5)
-            {
-                Require(LayerBlockShapes.Length == Network.LeNet5Plan.LayerCount, nameof(LayerBlockShapes),
-                    $"has {LayerBlockShapes.Length} shapes; LeNet5 needs {Network.LeNet5Plan.LayerCount} (the two convolutions' channel blocks, then the three linear layers)");
-            }
-            else if (LayerBlockShapes is not null)
-            {
-                Require(LayerBlockShapes.Length == HiddenLayers.Length + 1, nameof(LayerBlockShapes),
-                    $"has {LayerBlockShapes.Length} shapes; it needs one per layer, {HiddenLayers.Length + 1} (hidden layers, then the output layer)");
-            }
-            Require(CandidateBlockShapes is null || Architecture == NetworkArchitecture.Mlp, nameof(CandidateBlockShapes),
-                "is set, but LeNet5 does not take candidate lists; give its block shapes with LayerBlockShapes, or use SearchBlockShapes for its linear layers");
-            Require(Enum.IsDefined(Method), nameof(Method), $"is {(int)Method}; expected Kronecker, Dense or GroupLasso");
-            if (CandidateBlockShapes is not null)
-            {
-                Require(CandidateBlockShapes.Length == HiddenLayers.Length + 1, nameof(CandidateBlockShapes),
-                    $"has {CandidateBlockShapes.Length} lists; it needs one per layer, {HiddenLayers.Length + 1} (hidden layers, then the output layer)");
-                for (int i = 0; i < CandidateBlockShapes.Length; i++)
-                {
-                    var list = CandidateBlockShapes[i];
-                    Require(list is { Length: > 0 }, nameof(CandidateBlockShapes), $"[{i}] is empty; give at least one block shape per layer");
-                    Require(list!.All(b => b.Rows >= 1 && b.Columns >= 1), nameof(CandidateBlockShapes), $"[{i}] holds a shape with a side below 1");
-                    Require(list!.Distinct().Count() == list!.Length, nameof(CandidateBlockShapes), $"[{i}] repeats a shape ({string.Join(", ", list!)})");
-                }
-            }
-            Require(L2Start >= 0 && double.IsFinite(L2Start), nameof(L2Start), $"is {L2Start}; λ2 must be 0 or more");
-            Require(L2Increment >= 0 && double.IsFinite(L2Increment), nameof(L2Increment), $"is {L2Increment}; it must be 0 or more");
-            Require(L2EveryEpochs >= 1, nameof(L2EveryEpochs), $"is {L2EveryEpochs}; it must be at least 1");
-            Require(CandidateRetireFraction is >= 0 and < 1, nameof(CandidateRetireFraction), $"is {CandidateRetireFraction}; expected a fraction in [0, 1)");
-            Require(GroupLassoLambda >= 0 && double.IsFinite(GroupLassoLambda), nameof(GroupLassoLambda), $"is {GroupLassoLambda}; it must be 0 or more");
-            Require(GroupLassoPruneThreshold >= 0 && double.IsFinite(GroupLassoPruneThreshold), nameof(GroupLassoPruneThreshold), $"is {GroupLassoPruneThreshold}; it must be 0 or more");
-            if (TargetBlockSparsity is { } target)
-                Require(target is >= 0 and < 1, nameof(TargetBlockSparsity), $"is {target}; expected a fraction in [0, 1)");
-            Require(Epochs >= 1, nameof(Epochs), $"is {Epochs}; train for at least 1 epoch");
-            Require(BatchSize >= 1, nameof(BatchSize), $"is {BatchSize}; a batch needs at least 1 row");
-            Require(LearningRate > 0 && double.IsFinite(LearningRate), nameof(LearningRate), $"is {LearningRate}; it must be a positive number");
-            Require(Enum.IsDefined(LearningRateSchedule), nameof(LearningRateSchedule), $"is {(int)LearningRateSchedule}; expected Constant or Cosine");
-            Require(L1Start >= 0 && double.IsFinite(L1Start), nameof(L1Start), $"is {L1Start}; λ1 must be 0 or more");
-            Require(L1Increment >= 0 && double.IsFinite(L1Increment), nameof(L1Increment), $"is {L1Increment}; it must be 0 or more");
-            Require(L1EveryEpochs >= 1, nameof(L1EveryEpochs), $"is {L1EveryEpochs}; it must be at least 1");
-            Require(PruneEveryEpochs >= 0, nameof(PruneEveryEpochs), $"is {PruneEveryEpochs}; use 0 to turn hard pruning off");
-            Require(PruneThreshold >= 0 && double.IsFinite(PruneThreshold), nameof(PruneThreshold), $"is {PruneThreshold}; it must be 0 or more");
-            Require(Enum.IsDefined(Device), nameof(Device), $"is {(int)Device}; expected Auto, Cpu or Cuda");
-            ValidateRunControl();
-        }
-
-        private void ValidateRunControl()
-        {
-            if (CheckpointDirectory is not null)
-            {
-                Require(!string.IsNullOrWhiteSpace(CheckpointDirectory), nameof(CheckpointDirectory), "is empty; give a directory, or null for no checkpoints");
-                Require(!File.Exists(CheckpointDirectory), nameof(CheckpointDirectory), $"is '{CheckpointDirectory}', which is a file; it must be a directory (created if missing)");
-            }
-            if (ResumeFrom is not null)
-                Require(!string.IsNullOrWhiteSpace(ResumeFrom), nameof(ResumeFrom), "is empty; give a checkpoint file or directory, or null to start a new run");
-            Require(ValidationFraction >= 0 && ValidationFraction < 1, nameof(ValidationFraction), $"is {ValidationFraction}; it must be at least 0 and below 1");
-            Require(ValidationFraction == 0 || ValidationSet is null, nameof(ValidationFraction),
-                $"is {ValidationFraction} and ValidationSet is set too; use one of them");
-            Require(EarlyStoppingPatience >= 0, nameof(EarlyStoppingPatience), $"is {EarlyStoppingPatience}; use 0 to turn early stopping off");
-            Require(EarlyStoppingPatience == 0 || ValidationFraction > 0 || ValidationSet is not null, nameof(EarlyStoppingPatience),
-                $"is {EarlyStoppingPatience}, but there is nothing to validate on; set ValidationFraction or ValidationSet too");
-        }
-
-        private static void Require(bool condition, string option, string problem)
-        {
-            if (!condition)
-                throw new ArgumentOutOfRangeException(option, $"BlockSparseTrainer.Options.{option} {problem}.");
-        }
     }
 }

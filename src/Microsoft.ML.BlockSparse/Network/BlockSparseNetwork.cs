@@ -18,12 +18,12 @@ internal sealed class BlockSparseNetwork : nn.Module<Tensor, Tensor>
     private readonly ModuleList<nn.Module<Tensor, Tensor>> layers;
     private readonly IReadOnlyList<ConvPlan> convolutionPlans;
 
-    public BlockSparseNetwork(IReadOnlyList<LayerPlan> plan, int rank, ulong seed)
-        : this(NetworkPlan.Mlp(plan), rank, seed)
+    public BlockSparseNetwork(IReadOnlyList<LayerPlan> plan, ulong seed)
+        : this(NetworkPlan.Mlp(plan), seed)
     {
     }
 
-    public BlockSparseNetwork(NetworkPlan plan, int rank, ulong seed)
+    public BlockSparseNetwork(NetworkPlan plan, ulong seed)
         : base(nameof(BlockSparseNetwork))
     {
         // The generator makes initialisation depend on the seed alone, not on torch's global state.
@@ -38,7 +38,7 @@ internal sealed class BlockSparseNetwork : nn.Module<Tensor, Tensor>
             var c = plan.Convolutions[i];
             var kernel = (c.Kernel, c.Kernel);
             convolutions.Add(c.Block is { } block
-                ? new KroneckerConv2d($"conv{i}", c.InChannels, c.OutChannels, kernel, block, rank, c.Input, generator, padding: c.Padding)
+                ? new KroneckerConv2d($"conv{i}", c.InChannels, c.OutChannels, kernel, block, c.Rank, c.Input, generator, padding: c.Padding)
                 : new DenseConv2d($"conv{i}", c.InChannels, c.OutChannels, kernel, c.Input, c.DenseReason!, generator, padding: c.Padding));
         }
         layers = new ModuleList<nn.Module<Tensor, Tensor>>();
@@ -46,7 +46,7 @@ internal sealed class BlockSparseNetwork : nn.Module<Tensor, Tensor>
         {
             var p = plan.Linear[i];
             layers.Add(p.Factored
-                ? new KroneckerLinear($"layer{i}", p.InFeatures, p.OutFeatures, p.Candidates, rank, generator)
+                ? new KroneckerLinear($"layer{i}", p.InFeatures, p.OutFeatures, p.Candidates, p.Rank, generator)
                 : new DenseLinear($"layer{i}", p.InFeatures, p.OutFeatures, p.DenseReason!, generator, p.PenaltyBlock));
         }
         RegisterComponents();

@@ -2,11 +2,11 @@ namespace Microsoft.ML.BlockSparse.Network;
 
 /// <summary>
 /// How one convolution stage will be built: convolution (factored over channel blocks of
-/// <see cref="Block"/>, or dense and why), ReLU, then max pooling of <see cref="Pool"/>×<see cref="Pool"/>
-/// (1: none).
+/// <see cref="Block"/> at Kronecker <see cref="Rank"/>, or dense and why), ReLU, then max pooling of
+/// <see cref="Pool"/>×<see cref="Pool"/> (1: none).
 /// </summary>
 internal sealed record ConvPlan(int InChannels, int OutChannels, int Kernel, int Padding, (int Height, int Width) Input,
-    BlockShape? Block, string? DenseReason, int Pool)
+    BlockShape? Block, int Rank, string? DenseReason, int Pool)
 {
     public bool Factored => Block is not null;
 

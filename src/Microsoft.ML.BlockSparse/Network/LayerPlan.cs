@@ -1,10 +1,11 @@
 namespace Microsoft.ML.BlockSparse.Network;
 
 /// <summary>
-/// How one layer will be built: factored with one or more candidate block shapes, or dense and why
-/// (optionally with a group-lasso block shape).
+/// How one layer will be built: factored with one or more candidate block shapes at its own Kronecker
+/// <see cref="Rank"/>, or dense and why (optionally with a group-lasso block shape). The plan carries all the
+/// layer needs, so the network is built from plans alone.
 /// </summary>
-internal sealed record LayerPlan(int InFeatures, int OutFeatures, IReadOnlyList<BlockShape> Candidates, string? DenseReason,
+internal sealed record LayerPlan(int InFeatures, int OutFeatures, IReadOnlyList<BlockShape> Candidates, int Rank, string? DenseReason,
     BlockShape? PenaltyBlock = null)
 {
     public bool Factored => Candidates.Count > 0;
@@ -13,7 +14,7 @@ internal sealed record LayerPlan(int InFeatures, int OutFeatures, IReadOnlyList<
     public BlockShape? Block => Candidates.Count == 1 ? Candidates[0] : null;
 
     public static LayerPlan Dense(int inFeatures, int outFeatures, string reason, BlockShape? penaltyBlock = null)
-        => new(inFeatures, outFeatures, [], reason, penaltyBlock);
+        => new(inFeatures, outFeatures, [], 0, reason, penaltyBlock);
 
     /// <summary>Plans a Kronecker MLP with one block shape per layer (see <see cref="ForMlp(int, IReadOnlyList{int}, int, PlanRequest)"/>).</summary>
     public static IReadOnlyList<LayerPlan> ForMlp(int inputSize, IReadOnlyList<int> hidden, int classes,
@@ -28,25 +29,32 @@ internal sealed record LayerPlan(int InFeatures, int OutFeatures, IReadOnlyList<
     /// shape Kronecker would use (its first candidate).
     /// </summary>
     public static IReadOnlyList<LayerPlan> ForMlp(int inputSize, IReadOnlyList<int> hidden, int classes, PlanRequest request)
+        => ForMethod(KroneckerMlp(inputSize, hidden, classes, request), request.Method);
+
+    /// <summary>The Kronecker plan of every layer, whatever <see cref="PlanRequest.Method"/> says: the shapes are checked against it.</summary>
+    public static IReadOnlyList<LayerPlan> KroneckerMlp(int inputSize, IReadOnlyList<int> hidden, int classes, PlanRequest request)
     {
         var sizes = new List<int> { inputSize };
         sizes.AddRange(hidden);
         sizes.Add(classes);
         var plans = new List<LayerPlan>();
         for (int i = 0; i + 1 < sizes.Count; i++)
-        {
-            var kronecker = PlanKronecker(sizes[i], sizes[i + 1], i, request);
-            plans.Add(request.Method switch
-            {
-                BlockSparseMethod.Dense => Dense(kronecker.InFeatures, kronecker.OutFeatures, "Method is Dense"),
-                BlockSparseMethod.GroupLasso => Dense(kronecker.InFeatures, kronecker.OutFeatures,
-                    kronecker.Factored ? "Method is GroupLasso" : kronecker.DenseReason!,
-                    kronecker.Factored ? kronecker.Candidates[0] : null),
-                _ => kronecker,
-            });
-        }
+            plans.Add(PlanKronecker(sizes[i], sizes[i + 1], i, request));
         return plans;
     }
+
+    /// <summary>
+    /// The layers <paramref name="method"/> trains, from their Kronecker plan: Dense trains every layer dense;
+    /// GroupLasso trains them dense with a penalty over blocks of the shape Kronecker would use (its first candidate).
+    /// </summary>
+    public static IReadOnlyList<LayerPlan> ForMethod(IReadOnlyList<LayerPlan> kronecker, BlockSparseMethod method)
+        => method switch
+        {
+            BlockSparseMethod.Dense => kronecker.Select(k => Dense(k.InFeatures, k.OutFeatures, "Method is Dense")).ToList(),
+            BlockSparseMethod.GroupLasso => kronecker.Select(k => Dense(k.InFeatures, k.OutFeatures,
+                k.Factored ? "Method is GroupLasso" : k.DenseReason!, k.Factored ? k.Candidates[0] : null)).ToList(),
+            _ => kronecker,
+        };
 
     private static LayerPlan PlanKronecker(int inF, int outF, int index, PlanRequest request)
     {
@@ -54,21 +62,21 @@ internal sealed record LayerPlan(int InFeatures, int OutFeatures, IReadOnlyList<
         {
             var misfits = listed.Where(b => !b.Divides(inF, outF)).ToList();
             return misfits.Count == 0
-                ? new LayerPlan(inF, outF, listed, null)
+                ? new LayerPlan(inF, outF, listed, request.Rank, null)
                 : Dense(inF, outF, $"candidate block {misfits[0]} does not tile its {outF}x{inF} weight (rows must divide {outF}, columns {inF})");
         }
         var requested = request.PerLayerBlocks is { } perLayer ? perLayer[index] : request.SharedBlock;
         if (requested is { } block)
         {
             return block.Divides(inF, outF)
-                ? new LayerPlan(inF, outF, [block], null)
+                ? new LayerPlan(inF, outF, [block], request.Rank, null)
                 : Dense(inF, outF, $"block {block} does not tile its {outF}x{inF} weight (rows must divide {outF}, columns {inF})");
         }
         var automatic = request.SearchBlockShapes
             ? BlockShapeCandidates.Search(inF, outF, request.Rank)
             : BlockShapeCandidates.Balanced(inF, outF, request.Rank) is { } balanced ? [balanced] : [];
         return automatic.Count > 0
-            ? new LayerPlan(inF, outF, automatic, null)
+            ? new LayerPlan(inF, outF, automatic, request.Rank, null)
             : Dense(inF, outF, $"at rank {request.Rank} the automatic block shape would not save both parameters and FLOPs on a {outF}x{inF} layer");
     }
 }

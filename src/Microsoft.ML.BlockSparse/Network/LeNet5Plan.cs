@@ -27,8 +27,8 @@ internal static class LeNet5Plan
     {
         if (image.Height < MinimumSide || image.Width < MinimumSide)
         {
-            throw new ArgumentOutOfRangeException(nameof(BlockSparseTrainer.Options.ImageShape),
-                $"BlockSparseTrainer.Options.Architecture LeNet5 needs images of at least {MinimumSide}x{MinimumSide} pixels "
+            throw new ArgumentOutOfRangeException(nameof(image),
+                $"LeNet5 needs images of at least {MinimumSide}x{MinimumSide} pixels "
                 + $"(two 5x5 convolutions and two 2x2 poolings); the image shape is {image}.");
         }
         var convolutions = new List<ConvPlan>();
@@ -52,7 +52,7 @@ internal static class LeNet5Plan
     {
         var kernel = (Kernel, Kernel);
         var output = ConvCost.OutputSize(input, kernel, 1, padding);
-        ConvPlan Dense(string reason) => new(inChannels, outChannels, Kernel, padding, input, null, reason, Pool);
+        ConvPlan Dense(string reason) => new(inChannels, outChannels, Kernel, padding, input, null, 0, reason, Pool);
         switch (request.Method)
         {
             case BlockSparseMethod.Dense:
@@ -64,14 +64,14 @@ internal static class LeNet5Plan
         {
             if (!block.Divides(inChannels, outChannels))
             {
-                throw new ArgumentOutOfRangeException(nameof(BlockSparseTrainer.Options.LayerBlockShapes),
-                    $"BlockSparseTrainer.Options.LayerBlockShapes[{index}] is {block}, which does not tile LeNet5's convolution {index} "
+                throw new ArgumentOutOfRangeException(nameof(request),
+                    $"Block shape {block} does not tile LeNet5's convolution {index} "
                     + $"({outChannels} output x {inChannels} input channels): the block rows must divide {outChannels} and the columns {inChannels}.");
             }
-            return new ConvPlan(inChannels, outChannels, Kernel, padding, input, block, null, Pool);
+            return new ConvPlan(inChannels, outChannels, Kernel, padding, input, block, request.Rank, null, Pool);
         }
         return ConvBlockShapes.Cheapest(inChannels, outChannels, kernel, output, request.Rank) is { } cheapest
-            ? new ConvPlan(inChannels, outChannels, Kernel, padding, input, cheapest, null, Pool)
+            ? new ConvPlan(inChannels, outChannels, Kernel, padding, input, cheapest, request.Rank, null, Pool)
             : Dense($"at rank {request.Rank} no channel block of a {outChannels}x{inChannels}x{Kernel}x{Kernel} kernel saves both parameters and FLOPs");
     }
 }

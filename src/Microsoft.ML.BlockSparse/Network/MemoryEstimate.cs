@@ -20,8 +20,8 @@ internal sealed record MemoryEstimate(double ParameterCount, double BytesPerBatc
     private const double CopiesPerParameter = 5;
     private const double ValuesPerActivation = 3;
 
-    /// <summary>The plan's parameters and activations; <paramref name="rank"/> is the factored layers' rank.</summary>
-    public static MemoryEstimate Of(NetworkPlan plan, int rank)
+    /// <summary>The plan's parameters and activations (each factored layer at its planned rank).</summary>
+    public static MemoryEstimate Of(NetworkPlan plan)
     {
         double parameters = 0, activations = 0, largest = -1;
         string largestLayer = "";
@@ -38,6 +38,7 @@ internal sealed record MemoryEstimate(double ParameterCount, double BytesPerBatc
             double outputs = (double)conv.OutChannels * conv.ConvOutput.Height * conv.ConvOutput.Width;
             if (conv.Block is { } block)
             {
+                int rank = conv.Rank;
                 var (_, q) = LayerCost.Grid(conv.InChannels, conv.OutChannels, block);
                 // The small convolution's output, [q, r·m, Ho, Wo] per example, before the groups are mixed.
                 Add($"conv {conv.InChannels}->{conv.OutChannels} (block {block}, rank {rank})",
@@ -56,6 +57,7 @@ internal sealed record MemoryEstimate(double ParameterCount, double BytesPerBatc
                 Add($"{layer.InFeatures}->{layer.OutFeatures} (dense)", LayerCost.DenseParameters(layer.InFeatures, layer.OutFeatures), layer.OutFeatures);
                 continue;
             }
+            int rank = layer.Rank;
             foreach (var block in layer.Candidates)
             {
                 var (_, q) = LayerCost.Grid(layer.InFeatures, layer.OutFeatures, block);
@@ -74,10 +76,10 @@ internal sealed record MemoryEstimate(double ParameterCount, double BytesPerBatc
 
     /// <summary>
     /// Refuses the plan when training it needs more than <paramref name="availableBytes"/>, naming the
-    /// estimate, the largest layer and what to change.
+    /// estimate and the largest layer; <paramref name="remedy"/>, the caller's, says what to change.
     /// </summary>
     /// <exception cref="InsufficientMemoryException">The plan does not fit.</exception>
-    public void Require(int batchSize, bool keepsBestWeights, double availableBytes, int rank)
+    public void Require(int batchSize, bool keepsBestWeights, double availableBytes, string remedy)
     {
         double needed = TrainingBytes(batchSize, keepsBestWeights);
         if (needed <= availableBytes)
@@ -87,7 +89,7 @@ internal sealed record MemoryEstimate(double ParameterCount, double BytesPerBatc
             + $"{ParameterCount.ToString("N0", CultureInfo.InvariantCulture)} parameters (each held {CopiesPerParameter:0} times while training), "
             + $"the largest layer {LargestLayer} with {LargestLayerParameters.ToString("N0", CultureInfo.InvariantCulture)}, "
             + $"and {Size(BytesPerBatchRow * batchSize)} of activations for a batch of {batchSize}. "
-            + $"Lower BlockSparseTrainer.Options.Rank (it is {rank}), choose larger block shapes, fewer or smaller HiddenLayers, or a smaller BatchSize. Nothing was allocated.");
+            + $"{remedy} Nothing was allocated.");
     }
 
     private static string Size(double bytes)

@@ -24,8 +24,8 @@ public sealed class LayerSparsity
     /// </summary>
     public string? BlockShape { get; init; }
 
-    /// <summary>The candidate block shapes the layer started with, when it had more than one (null otherwise).</summary>
-    public IReadOnlyList<string>? CandidateBlockShapes { get; init; }
+    /// <summary>The candidate block shapes the layer started with, when it had more than one (null otherwise); in JSON as <c>"MxN"</c>.</summary>
+    public IReadOnlyList<BlockShape>? CandidateBlockShapes { get; init; }
 
     /// <summary>Kronecker rank <c>r</c>; 0 when dense.</summary>
     public int Rank { get; init; }

@@ -19,6 +19,7 @@ namespace Microsoft.ML.BlockSparse.Training;
 internal sealed class DivergenceGuard : IDisposable
 {
     private readonly double learningRate;
+    private readonly string learningRateName;
     private readonly long batchesPerEpoch;
     private readonly Tensor? firstBadBatch;  // deferred checks only: 0-based batch index, -1 while all are finite
 
@@ -26,9 +27,11 @@ internal sealed class DivergenceGuard : IDisposable
     /// <param name="learningRate">For the message.</param>
     /// <param name="batchesPerEpoch">For the message.</param>
     /// <param name="checkEveryBatch">Read every loss at once; by default only on the CPU, where reading costs nothing.</param>
-    public DivergenceGuard(Device device, double learningRate, long batchesPerEpoch, bool? checkEveryBatch = null)
+    /// <param name="learningRateName">What the message tells the user to lower (the caller knows the option's name).</param>
+    public DivergenceGuard(Device device, double learningRate, long batchesPerEpoch, bool? checkEveryBatch = null, string learningRateName = "the learning rate")
     {
         this.learningRate = learningRate;
+        this.learningRateName = learningRateName;
         this.batchesPerEpoch = batchesPerEpoch;
         if (!(checkEveryBatch ?? device.type == DeviceType.CPU))
             firstBadBatch = full(1, Scalars.MinusOne, dtype: ScalarType.Int64, device: device);
@@ -74,7 +77,7 @@ internal sealed class DivergenceGuard : IDisposable
         var lower = (learningRate / 10).ToString("G3", CultureInfo.InvariantCulture);
         return new TrainingDivergedException(
             $"Training diverged in {where}: {what}, so the weights are no longer usable and no model was produced. "
-            + $"Lower BlockSparseTrainer.Options.LearningRate (it is {learningRate.ToString("G3", CultureInfo.InvariantCulture)}; try {lower}), "
+            + $"Lower {learningRateName} (it is {learningRate.ToString("G3", CultureInfo.InvariantCulture)}; try {lower}), "
             + "and check that the features are on a small common scale (for example with NormalizeMinMax or NormalizeMeanVariance). "
             + "A larger BatchSize also makes the steps steadier. Checkpoints of earlier epochs, if any, are kept.",
             epoch + 1, batch + 1);

@@ -1,6 +1,6 @@
 using System.Diagnostics;
 using Microsoft.ML.BlockSparse.Network;
-using Microsoft.ML.BlockSparse.Regularization;
+using Microsoft.ML.BlockSparse.Sparsity;
 using Microsoft.ML.BlockSparse.Torch;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -8,10 +8,9 @@ using static TorchSharp.torch;
 namespace Microsoft.ML.BlockSparse.Training;
 
 /// <summary>
-/// Mini-batch training of a <see cref="BlockSparseNetwork"/>: shuffled batches, cross-entropy, Adam
-/// followed by the proximal steps of λ1 (gates), λ2 (candidate block shapes) and, for the group-lasso
-/// baseline, its block penalty; every <c>PruneEveryEpochs</c> epochs a hard prune that keeps small
-/// gates zero for good, and after every epoch the retirement of candidates λ2 has collapsed.
+/// Mini-batch training of a <see cref="BlockSparseNetwork"/>: shuffled batches, cross-entropy, Adam; what
+/// makes the network sparse (proximal steps, masks, pruning, candidate retirement) happens in the hooks of
+/// <see cref="SparsityHooks"/>, called after each step, after each epoch and after training.
 /// </summary>
 internal static class NetworkTrainer
 {
@@ -24,18 +23,8 @@ internal static class NetworkTrainer
     {
         long rows = features.shape[0];
         var device = features.device;
-        var factored = network.FactoredLayers.ToList();
-        var groupLasso = network.GroupLassoLayers.ToList();
-        bool choosing = factored.Any(l => l.Candidates.Count > 1);
-        // Gates first, side by side, so λ1's step is one operation (ProximalAdam.TryContiguous).
-        var gates = network.GatedBlocks.Select(g => g.Gate).ToList();
-        var gateSet = new HashSet<TorchSharp.Modules.Parameter>(gates, ReferenceEqualityComparer.Instance);
-        using var optimizer = new ProximalAdam(gates.Concat(network.parameters().Where(p => !gateSet.Contains(p))));
-        var gated = network.GatedBlocks.ToList();
-        using var masks = new FlatGateMasks(gated);
-        bool gatesSideBySide = optimizer.TryContiguous(gates, out var allGates, out var gateMetric);
-        using var allGatesView = allGates;
-        using var gateMetricView = gateMetric;
+        using var optimizer = new ProximalAdam(SparsityHooks.ParameterOrder(network));
+        using var sparsity = new SparsityHooks(network, optimizer, settings.Sparsity);
         using var shuffler = new Generator(settings.Seed + 1);
         long stepsPerEpoch = (rows + settings.BatchSize - 1) / settings.BatchSize;
         // Resume, cancellation, divergence, validation, early stopping and checkpoints live there.
@@ -46,12 +35,9 @@ internal static class NetworkTrainer
         for (int epoch = run.FirstEpoch; epoch < settings.Epochs && !run.Stopped; epoch++)
         {
             var clock = Stopwatch.StartNew();
-            double lambda1 = settings.Lambda1.At(epoch), lambda2 = settings.Lambda2.At(epoch);
+            sparsity.BeginEpoch(epoch);
             // What this epoch costs: the candidates live now (retirement happens at the epoch's end).
             long epochFlops = network.Report().TrainingFlopsPerExample * rows;
-            var live = network.GatedBlocks.ToList();
-            // Until λ2 retires a candidate, every gate is live and the masks apply in one operation.
-            bool oneMaskOperation = gatesSideBySide && live.Count == gated.Count;
             // Running sums stay on the device: reading them per batch would synchronise a GPU every step.
             using var lossSum = zeros(1, dtype: ScalarType.Float64, device: device);
             using var correct = zeros(1, dtype: ScalarType.Int64, device: device);
@@ -74,17 +60,9 @@ internal static class NetworkTrainer
                     loss.backward();
                     double learningRate = settings.Schedule.At(settings.LearningRate, step++, totalSteps);
                     optimizer.Step(learningRate);
-                    ProximalPenalties.GateL1(live, optimizer, learningRate, lambda1);
-                    if (choosing)
-                        ProximalPenalties.CandidateGroups(factored, optimizer, learningRate, lambda2);
-                    if (groupLasso.Count > 0)
-                        ProximalPenalties.WeightBlocks(groupLasso, optimizer, learningRate, settings.GroupLassoLambda);
+                    sparsity.AfterStep(learningRate);
                     using (no_grad())
                     {
-                        if (oneMaskOperation)
-                            allGates.mul_(masks.Values);
-                        else
-                            live.ForEach(candidate => candidate.ApplyGateMask());
                         using var batchRows = Scalars.Of(size);
                         lossSum.add_(loss.detach(), alpha: batchRows);
                         correct.add_(logits.argmax(1).eq(y).sum(), Scalars.One);
@@ -92,13 +70,7 @@ internal static class NetworkTrainer
                 }
             }
 
-            if (settings.PruneEveryEpochs > 0 && (epoch + 1) % settings.PruneEveryEpochs == 0)
-            {
-                foreach (var candidate in network.GatedBlocks)
-                    candidate.PruneGatesBelow(settings.PruneThreshold);
-            }
-            if (choosing)
-                CandidateRetirement.Apply(factored, settings.CandidateRetireFraction);
+            sparsity.AfterEpoch(epoch);
 
             var report = network.Report();
             var summary = new EpochSummary
@@ -106,35 +78,20 @@ internal static class NetworkTrainer
                 Epoch = epoch + 1,
                 Epochs = settings.Epochs,
                 Loss = lossSum.item<double>() / rows,
-                Penalty = lambda1 * GateL1(network),
-                Lambda1 = factored.Count > 0 ? lambda1 : 0,   // the baselines have no gates
-                Lambda2 = choosing ? lambda2 : 0,
+                GatePenalty = sparsity.GatePenalty(),
+                Lambda1 = sparsity.HasGates ? sparsity.Lambda1 : 0,   // the baselines have no gates
+                Lambda2 = sparsity.Choosing ? sparsity.Lambda2 : 0,
                 TrainAccuracy = (double)correct.item<long>() / rows,
                 BlockSparsity = report.BlockSparsity,
-                BlockShapes = choosing ? report.ChosenBlockShapes : null,
+                BlockShapes = sparsity.Choosing ? report.ChosenBlockShapes : null,
                 TrainingFlops = epochFlops,
                 Seconds = clock.Elapsed.TotalSeconds,
             };
             onEpoch(run.EndEpoch(summary, epoch, step));
         }
         run.Finish();
-        // The group-lasso baseline prunes once, on the weights it keeps (the best epoch's, with early stopping).
-        foreach (var layer in groupLasso)
-            layer.PruneBlocks(settings.GroupLassoPruneThreshold, settings.TargetBlockSparsity);
+        sparsity.AfterTraining();
         network.eval();
         return run.History;
-    }
-
-    private static double GateL1(BlockSparseNetwork network)
-    {
-        using var _ = no_grad();
-        double total = 0;
-        foreach (var candidate in network.GatedBlocks)
-        {
-            using var scope = NewDisposeScope();
-            var norm = candidate.Gate.abs().sum();
-            total += norm.to_type(ScalarType.Float64).item<double>();
-        }
-        return total;
     }
 }

@@ -1,3 +1,4 @@
+using Microsoft.ML.BlockSparse.Sparsity;
 using Microsoft.ML.BlockSparse.Torch;
 using TorchSharp;
 using TorchSharp.Modules;
@@ -7,18 +8,18 @@ namespace Microsoft.ML.BlockSparse.Training;
 
 /// <summary>
 /// Adam, whose per-coordinate metric the proximal steps of the penalties then use
-/// (<see cref="Regularization.ProximalPenalties"/>).
+/// (<see cref="Sparsity.ProximalPenalties"/>, through <see cref="IProximalMetric"/>).
 /// </summary>
 /// <remarks>
 /// Adam moves each coordinate by <c>lr·m̂/(√v̂+ε)</c>, that is a gradient step in the metric
 /// <c>D = diag(√v̂+ε)</c>. The proximal operator of the L1 norm in that same metric is a soft
-/// threshold with <c>τ = lr·λ1/(√v̂+ε)</c> per coordinate (METHOD.md's <c>lr·λ1</c> for plain SGD,
+/// threshold with <c>τ = lr·λ1/(√v̂+ε)</c> per coordinate (docs/method.md's <c>lr·λ1</c> for plain SGD,
 /// where <c>D = 1</c>). With a fixed <c>τ = lr·λ1</c> under Adam the shrinkage would be thousands of
 /// times smaller than the step and no gate would ever reach zero; in Adam's metric a gate goes to
 /// exactly zero when its smoothed gradient stays below λ1 in magnitude. So the optimiser keeps
 /// <c>√v̂+ε</c> of its last step for them (<see cref="Metric"/>).
 /// </remarks>
-internal sealed class ProximalAdam : IDisposable
+internal sealed class ProximalAdam : IProximalMetric, IDisposable
 {
     private const double Beta1 = 0.9, Beta2 = 0.999, Epsilon = 1e-8;
     // Held for the optimiser's lifetime: a temporary Scalar could be finalised mid-call (see Scalars).

@@ -1,3 +1,4 @@
+using Microsoft.ML.BlockSparse.Checkpoints;
 using static TorchSharp.torch;
 
 namespace Microsoft.ML.BlockSparse.Training;

@@ -1,3 +1,4 @@
+using Microsoft.ML.BlockSparse.Checkpoints;
 using Microsoft.ML.BlockSparse.Network;
 using Microsoft.ML.BlockSparse.Torch;
 using TorchSharp;
@@ -40,7 +41,7 @@ internal sealed class TrainingRun : IDisposable
         this.shuffler = shuffler;
         this.device = device;
         this.control = control;
-        divergence = new DivergenceGuard(device, settings.LearningRate, batchesPerEpoch);
+        divergence = new DivergenceGuard(device, settings.LearningRate, batchesPerEpoch, learningRateName: settings.LearningRateName);
         earlyStopping = new EarlyStopping(control.EarlyStoppingPatience);
         if (control.Resume is { } checkpoint)
             Continue(checkpoint);

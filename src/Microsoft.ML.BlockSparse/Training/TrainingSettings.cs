@@ -1,8 +1,8 @@
-using Microsoft.ML.BlockSparse.Regularization;
+using Microsoft.ML.BlockSparse.Sparsity;
 
 namespace Microsoft.ML.BlockSparse.Training;
 
-/// <summary>The loop's settings, already validated by <see cref="BlockSparseTrainer.Options"/>.</summary>
+/// <summary>The loop's settings: the training part of a <see cref="Run.RunDescription"/>, already validated there.</summary>
 internal sealed record TrainingSettings(
     int Epochs,
     int BatchSize,
@@ -17,7 +17,7 @@ internal sealed record TrainingSettings(
     public PenaltySchedule Lambda2 { get; init; }
 
     /// <summary>A candidate whose group norm falls to this fraction of its layer's largest is retired.</summary>
-    public double CandidateRetireFraction { get; init; } = 0.01;
+    public double CandidateRetireFraction { get; init; }
 
     /// <summary>λ of the group-lasso baseline's penalty over weight blocks.</summary>
     public double GroupLassoLambda { get; init; }
@@ -27,4 +27,11 @@ internal sealed record TrainingSettings(
 
     /// <summary>After group-lasso training, also prune the smallest blocks until this fraction of each layer is zero.</summary>
     public double? TargetBlockSparsity { get; init; }
+
+    /// <summary>What a divergence message tells the user to lower; the run description names the option.</summary>
+    public string LearningRateName { get; init; } = "the learning rate";
+
+    /// <summary>The part the sparsity hooks read.</summary>
+    public SparsitySettings Sparsity => new(Lambda1, Lambda2, PruneEveryEpochs, PruneThreshold, CandidateRetireFraction,
+        GroupLassoLambda, GroupLassoPruneThreshold, TargetBlockSparsity);
 }

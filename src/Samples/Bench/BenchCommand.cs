@@ -19,7 +19,7 @@ internal static class BenchCommand
     /// <summary>
     /// The fixed Kronecker configuration, chosen for the budget of 5 % of the dense training FLOPs:
     /// rank 2 with tall grids and wide blocks, so the factored product costs about <c>r·(1/p + 1/n)</c> of
-    /// the dense one (METHOD.md). 4x112 blocks read four image rows at a time; the output layer's shape is
+    /// the dense one (docs/method.md). 4x112 blocks read four image rows at a time; the output layer's shape is
     /// chosen automatically. Half the default λ1 keeps more of the scarce capacity (still over 50 % zero
     /// blocks), and a learning rate of 0.005 measured best for it (README, "Benchmark").
     /// </summary>

@@ -1,7 +1,7 @@
 using Microsoft.ML.BlockSparse.Torch;
 using static TorchSharp.torch;
 
-namespace Microsoft.ML.BlockSparse.Regularization;
+namespace Microsoft.ML.BlockSparse.Sparsity;
 
 /// <summary>The proximal operator of the L1 norm: <c>sign(x)·max(|x| − τ, 0)</c>, in place.</summary>
 internal static class SoftThreshold

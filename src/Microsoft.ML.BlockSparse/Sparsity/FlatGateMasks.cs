@@ -2,11 +2,11 @@ using Microsoft.ML.BlockSparse.Layers;
 using Microsoft.ML.BlockSparse.Torch;
 using static TorchSharp.torch;
 
-namespace Microsoft.ML.BlockSparse.Training;
+namespace Microsoft.ML.BlockSparse.Sparsity;
 
 /// <summary>
 /// Every gate mask of the network as a view into one buffer, laid out like the gates at the front of
-/// <see cref="ProximalAdam"/>'s buffer, so keeping pruned blocks at zero after a step is one operation
+/// the optimiser's buffer (<see cref="IProximalMetric.TryContiguous"/>), so keeping pruned blocks at zero after a step is one operation
 /// instead of one per layer. The layers still own their masks (pruning, checkpoints and restores write
 /// them in place, and so into this buffer).
 /// </summary>

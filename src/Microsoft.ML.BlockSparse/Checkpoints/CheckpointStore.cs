@@ -1,7 +1,7 @@
 using System.Globalization;
 using System.Text.RegularExpressions;
 
-namespace Microsoft.ML.BlockSparse.Training;
+namespace Microsoft.ML.BlockSparse.Checkpoints;
 
 /// <summary>
 /// A directory of checkpoints of one run: <c>epoch-0001.bscheckpoint</c>, … written after every epoch,
@@ -74,25 +74,6 @@ internal sealed partial class CheckpointStore
               + $"(in the sample app: --checkpoint {Directory} --resume-from {earlier}) once the problem is fixed.";
         return new IOException(
             $"Could not write the checkpoint of epoch {epoch} to '{path}' ({e.Message.ReplaceLineEndings(" ")}); its temporary file was removed. {resume}", e);
-    }
-
-    /// <summary>
-    /// The checkpoint file <paramref name="resumeFrom"/> names: the file itself, or the newest
-    /// checkpoint of a directory.
-    /// </summary>
-    public static string Resolve(string resumeFrom)
-    {
-        if (File.Exists(resumeFrom))
-            return Path.GetFullPath(resumeFrom);
-        if (!System.IO.Directory.Exists(resumeFrom))
-        {
-            throw new FileNotFoundException(
-                $"BlockSparseTrainer.Options.ResumeFrom is '{resumeFrom}', which is neither a checkpoint file nor a directory.", resumeFrom);
-        }
-        var newest = new CheckpointStore(resumeFrom).List().LastOrDefault();
-        return newest.Path ?? throw new FileNotFoundException(
-            $"BlockSparseTrainer.Options.ResumeFrom is the directory '{resumeFrom}', which holds no checkpoint (epoch-NNNN{Extension}). "
-            + "Train with CheckpointDirectory set to write some, or leave ResumeFrom null to start a new run.", resumeFrom);
     }
 
     [GeneratedRegex(@"^epoch-(\d{4,9})\.bscheckpoint$")]

@@ -1,20 +1,8 @@
 using TorchSharp;
 
-namespace Microsoft.ML.BlockSparse;
+namespace Microsoft.ML.BlockSparse.Training;
 
-/// <summary>Where training runs.</summary>
-public enum ComputeDevice
-{
-    /// <summary>A CUDA GPU when TorchSharp sees one, otherwise the CPU.</summary>
-    Auto,
-
-    /// <summary>The CPU.</summary>
-    Cpu,
-
-    /// <summary>A CUDA GPU; fails with a clear message when TorchSharp has no CUDA device.</summary>
-    Cuda,
-}
-
+/// <summary>The torch device a <see cref="ComputeDevice"/> asks for, or a clear error when it is not there.</summary>
 internal static class ComputeDeviceResolver
 {
     public static torch.Device Resolve(ComputeDevice device) => device switch

@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Text.Json.Serialization;
 
 namespace Microsoft.ML.BlockSparse;
 
@@ -14,8 +15,12 @@ public sealed record EpochSummary
     /// <summary>Mean cross-entropy over the epoch's mini-batches.</summary>
     public double Loss { get; init; }
 
-    /// <summary>The L1 penalty <c>λ1·Σ‖S‖₁</c> at the end of the epoch.</summary>
-    public double Penalty { get; init; }
+    /// <summary>
+    /// The gates' L1 penalty <c>λ1·Σ‖S‖₁</c> at the end of the epoch: λ1's part of the objective only (λ2's and the
+    /// group-lasso baseline's penalties are not in it), hence the name.
+    /// </summary>
+    [JsonPropertyName("Penalty")]   // its former name, which checkpoints already written store
+    public double GatePenalty { get; init; }
 
     /// <summary>λ1 used in this epoch.</summary>
     public double Lambda1 { get; init; }
@@ -49,7 +54,7 @@ public sealed record EpochSummary
 
     /// <summary>One line for a log.</summary>
     public override string ToString() => string.Create(CultureInfo.InvariantCulture,
-        $"epoch {Epoch,3}/{Epochs}  loss {Loss:F4}  penalty {Penalty:F4}  λ1 {Lambda1:G3}  train acc {TrainAccuracy:P2}{(ValidationAccuracy is { } v ? "  val acc " + v.ToString("P2", CultureInfo.InvariantCulture) : "")}  zero blocks {BlockSparsity:P1}  {Seconds:F1}s")
+        $"epoch {Epoch,3}/{Epochs}  loss {Loss:F4}  penalty {GatePenalty:F4}  λ1 {Lambda1:G3}  train acc {TrainAccuracy:P2}{(ValidationAccuracy is { } v ? "  val acc " + v.ToString("P2", CultureInfo.InvariantCulture) : "")}  zero blocks {BlockSparsity:P1}  {Seconds:F1}s")
         + (BlockShapes is null ? "" : string.Create(CultureInfo.InvariantCulture,
             $"  λ2 {Lambda2:G3}  shapes {string.Join(" | ", BlockShapes.Select(s => s ?? "dense"))}"));
 }

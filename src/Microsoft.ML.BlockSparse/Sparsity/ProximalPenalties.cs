@@ -1,19 +1,18 @@
 using Microsoft.ML.BlockSparse.Layers;
 using Microsoft.ML.BlockSparse.Torch;
-using Microsoft.ML.BlockSparse.Training;
 using static TorchSharp.torch;
 
-namespace Microsoft.ML.BlockSparse.Regularization;
+namespace Microsoft.ML.BlockSparse.Sparsity;
 
 /// <summary>
 /// The proximal steps of the three penalties, each taken right after Adam's step and in Adam's metric
-/// (see <see cref="ProximalAdam"/>), so each λ is on the scale of the loss gradient: a gate, a
+/// (see <see cref="IProximalMetric"/>), so each λ is on the scale of the loss gradient: a gate, a
 /// candidate or a block goes to exactly zero when its smoothed gradient (norm) stays below λ.
 /// </summary>
 internal static class ProximalPenalties
 {
     /// <summary>λ1·‖S‖₁ on every gate: a per-entry soft threshold, <c>τ = lr·λ1/(√v̂+ε)</c>.</summary>
-    public static void GateL1(IEnumerable<IGatedBlocks> factors, ProximalAdam optimizer, double learningRate, double lambda1)
+    public static void GateL1(IEnumerable<IGatedBlocks> factors, IProximalMetric optimizer, double learningRate, double lambda1)
     {
         if (lambda1 <= 0)
             return;
@@ -42,7 +41,7 @@ internal static class ProximalPenalties
     /// λ2 large enough to collapse all of them at once would otherwise leave the layer dead. A layer
     /// with one candidate left is not penalised at all.
     /// </summary>
-    public static void CandidateGroups(IEnumerable<KroneckerLinear> layers, ProximalAdam optimizer, double learningRate, double lambda2)
+    public static void CandidateGroups(IEnumerable<KroneckerLinear> layers, IProximalMetric optimizer, double learningRate, double lambda2)
     {
         if (lambda2 <= 0)
             return;
@@ -78,7 +77,7 @@ internal static class ProximalPenalties
     /// The group-lasso baseline's λ·Σ_blocks ‖W_block‖_F: every block shrunk toward zero by
     /// <c>τ = lr·λ/d̄_block</c>, with <c>d̄_block</c> the mean of Adam's metric over the block.
     /// </summary>
-    public static void WeightBlocks(IEnumerable<DenseLinear> layers, ProximalAdam optimizer, double learningRate, double lambda)
+    public static void WeightBlocks(IEnumerable<DenseLinear> layers, IProximalMetric optimizer, double learningRate, double lambda)
     {
         if (lambda <= 0)
             return;

@@ -1,6 +1,6 @@
 using static TorchSharp.torch;
 
-namespace Microsoft.ML.BlockSparse.Training;
+namespace Microsoft.ML.BlockSparse.Checkpoints;
 
 /// <summary>
 /// Everything a run needs to continue exactly where it stopped: named tensors (the network's

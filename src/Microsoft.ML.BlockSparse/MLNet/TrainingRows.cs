@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Runtime.InteropServices;
 using System.Security.Cryptography;
+using Microsoft.ML.BlockSparse.Run;
 using Microsoft.ML.BlockSparse.Training;
 using Microsoft.ML.Data;
 using TorchSharp;
@@ -12,9 +13,9 @@ namespace Microsoft.ML.BlockSparse.MLNet;
 /// The rows <see cref="BlockSparseTrainer.Fit"/> trains and validates on, as tensors on the training
 /// device: read once, checked (at least two classes), split or joined with the validation rows.
 /// </summary>
-internal sealed class TrainingData : IDisposable
+internal sealed class TrainingRows : IDisposable
 {
-    private TrainingData(LabelledRows train, LabelledRows? validation, long skippedMissingLabels, string digest)
+    private TrainingRows(LabelledRows train, LabelledRows? validation, long skippedMissingLabels, string digest)
     {
         Train = train;
         Validation = validation;
@@ -29,33 +30,33 @@ internal sealed class TrainingData : IDisposable
     /// <summary>SHA-256 of every row read (training and validation), hex; empty when not asked for.</summary>
     public string Digest { get; }
 
-    public static TrainingData Prepare(BlockSparseTrainer.Options options, IDataView input, DataViewSchema.Column label,
+    public static TrainingRows Prepare(RunDescription run, IDataView input, DataViewSchema.Column label,
         DataViewSchema.Column features, int featureLength, int classes, Device device, bool digest)
     {
-        var rows = TrainingSet.Read(input, label, features, featureLength, options.CancellationToken);
+        var rows = TrainingSet.Read(input, label, features, featureLength, run.Cancellation);
         RequireTwoClasses(rows, label);
         using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
         if (digest)
             Append(hash, rows);
 
         LabelledRows train, validation;
-        if (options.ValidationSet is { } set)
+        if (run.ValidationSet is { } set)
         {
-            var held = ReadValidationSet(options, set, label, features, featureLength, classes);
+            var held = ReadValidationSet(run, set, label, features, featureLength, classes);
             if (digest)
                 Append(hash, held);
             train = ToDevice(rows, device);
             validation = ToDevice(held, device);
         }
-        else if (options.ValidationFraction > 0)
+        else if (run.ValidationFraction > 0)
         {
-            (train, validation) = Split(rows, options.ValidationFraction, (ulong)(uint)options.Seed, device, label);
+            (train, validation) = Split(rows, run.ValidationFraction, run.Training.Seed, device, label);
         }
         else
         {
-            return new TrainingData(ToDevice(rows, device), null, rows.SkippedMissingLabels, digest ? Convert.ToHexString(hash.GetHashAndReset()) : "");
+            return new TrainingRows(ToDevice(rows, device), null, rows.SkippedMissingLabels, digest ? Convert.ToHexString(hash.GetHashAndReset()) : "");
         }
-        return new TrainingData(train, validation, rows.SkippedMissingLabels, digest ? Convert.ToHexString(hash.GetHashAndReset()) : "");
+        return new TrainingRows(train, validation, rows.SkippedMissingLabels, digest ? Convert.ToHexString(hash.GetHashAndReset()) : "");
     }
 
     private static void RequireTwoClasses(TrainingSet rows, DataViewSchema.Column label)
@@ -70,7 +71,7 @@ internal sealed class TrainingData : IDisposable
         }
     }
 
-    private static TrainingSet ReadValidationSet(BlockSparseTrainer.Options options, IDataView set, DataViewSchema.Column trainLabel,
+    private static TrainingSet ReadValidationSet(RunDescription run, IDataView set, DataViewSchema.Column trainLabel,
         DataViewSchema.Column trainFeatures, int featureLength, int classes)
     {
         const string Option = "BlockSparseTrainer.Options.ValidationSet";
@@ -78,29 +79,29 @@ internal sealed class TrainingData : IDisposable
         int setClasses, setLength;
         try
         {
-            (label, features, setClasses, setLength) = InputSchemaCheck.Check(set.Schema, options.LabelColumnName, options.FeatureColumnName);
+            (label, features, setClasses, setLength) = InputSchemaCheck.Check(set.Schema, run.LabelColumn, run.FeatureColumn);
         }
         catch (ArgumentOutOfRangeException e)
         {
-            throw new ArgumentOutOfRangeException(nameof(options.ValidationSet), $"{Option}: {e.Message.Split(" (Parameter")[0]}");
+            throw new ArgumentOutOfRangeException(nameof(BlockSparseTrainer.Options.ValidationSet), $"{Option}: {e.Message.Split(" (Parameter")[0]}");
         }
         if (setLength != featureLength)
-            throw new ArgumentOutOfRangeException(nameof(options.ValidationSet),
-                $"{Option} has {setLength} values in feature column '{options.FeatureColumnName}'; the training data has {featureLength}.");
+            throw new ArgumentOutOfRangeException(nameof(BlockSparseTrainer.Options.ValidationSet),
+                $"{Option} has {setLength} values in feature column '{run.FeatureColumn}'; the training data has {featureLength}.");
         // Pixels of another image shape have the same length when the sides' product matches (14x56 and 28x28):
         // a convolutional network would read them as the training shape. Both columns' [C, H, W] must agree.
         if (ImageShapeCheck.FromColumnType(trainFeatures.Type) is { } trainShape && ImageShapeCheck.FromColumnType(features.Type) is { } setShape && setShape != trainShape)
-            throw new ArgumentOutOfRangeException(nameof(options.ValidationSet),
-                $"{Option}'s feature column '{options.FeatureColumnName}' holds images of {setShape} (channels x height x width); the training data's are {trainShape}. "
+            throw new ArgumentOutOfRangeException(nameof(BlockSparseTrainer.Options.ValidationSet),
+                $"{Option}'s feature column '{run.FeatureColumn}' holds images of {setShape} (channels x height x width); the training data's are {trainShape}. "
                 + "Featurise both with the same image shape.");
         if (setClasses != classes)
-            throw new ArgumentOutOfRangeException(nameof(options.ValidationSet),
-                $"{Option}'s label column '{options.LabelColumnName}' is a key of {setClasses} classes; the training data's has {classes}. "
+            throw new ArgumentOutOfRangeException(nameof(BlockSparseTrainer.Options.ValidationSet),
+                $"{Option}'s label column '{run.LabelColumn}' is a key of {setClasses} classes; the training data's has {classes}. "
                 + "Map both with the same fitted MapValueToKey transformer.");
         if (LabelKeys.Values(trainLabel) is { } expected && LabelKeys.Values(label) is { } actual && LabelKeys.FirstDifference(expected, actual) is { } difference)
-            throw new ArgumentOutOfRangeException(nameof(options.ValidationSet),
+            throw new ArgumentOutOfRangeException(nameof(BlockSparseTrainer.Options.ValidationSet),
                 $"{Option}'s label keys are not the training data's ({difference}). Map both with the same fitted MapValueToKey transformer.");
-        return TrainingSet.Read(set, label, features, setLength, options.CancellationToken, Option);
+        return TrainingSet.Read(set, label, features, setLength, run.Cancellation, Option);
     }
 
     // Which rows are held out depends on the seed alone; both parts keep the rows' original order.

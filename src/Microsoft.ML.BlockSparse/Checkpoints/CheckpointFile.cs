@@ -4,7 +4,7 @@ using System.Text.Json;
 using System.Text.Json.Serialization;
 using static TorchSharp.torch;
 
-namespace Microsoft.ML.BlockSparse.Training;
+namespace Microsoft.ML.BlockSparse.Checkpoints;
 
 /// <summary>
 /// The checkpoint file format: one binary file, written to a temporary name and renamed into place.

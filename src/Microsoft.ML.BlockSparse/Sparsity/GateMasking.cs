@@ -1,11 +1,21 @@
+using Microsoft.ML.BlockSparse.Layers;
 using Microsoft.ML.BlockSparse.Torch;
 using static TorchSharp.torch;
 
-namespace Microsoft.ML.BlockSparse.Layers;
+namespace Microsoft.ML.BlockSparse.Sparsity;
 
-/// <summary>The persistent gate mask of hard pruning, shared by every layer kind with block gates.</summary>
+/// <summary>
+/// The persistent gate mask of hard pruning, for every layer kind with block gates: the layer only holds
+/// its gate and mask (<see cref="IGatedBlocks"/>), and what is done with them lives here.
+/// </summary>
 internal static class GateMasking
 {
+    /// <summary>Zeroes the gates of blocks that hard pruning removed, so they stay zero.</summary>
+    public static void ApplyGateMask(this IGatedBlocks blocks) => Apply(blocks.Gate, blocks.GateMask);
+
+    /// <summary>Removes for good every block whose gate magnitude is at most <paramref name="threshold"/>.</summary>
+    public static void PruneGatesBelow(this IGatedBlocks blocks, double threshold) => Prune(blocks.Gate, blocks.GateMask, threshold);
+
     /// <summary>Zeroes the gates of blocks that hard pruning removed, so they stay zero.</summary>
     public static void Apply(Tensor gate, Tensor mask)
     {

@@ -1,4 +1,6 @@
 using System.Globalization;
+using System.Text.Json;
+using System.Text.Json.Serialization;
 
 namespace Microsoft.ML.BlockSparse;
 
@@ -8,6 +10,7 @@ namespace Microsoft.ML.BlockSparse;
 /// </summary>
 /// <param name="Rows">Block height <c>m</c>: how many output features one block spans.</param>
 /// <param name="Columns">Block width <c>n</c>: how many input features one block spans.</param>
+[JsonConverter(typeof(BlockShapeJsonConverter))]
 public readonly record struct BlockShape(int Rows, int Columns)
 {
     /// <summary>Whether a layer with these sizes can be tiled by blocks of this shape.</summary>
@@ -32,4 +35,14 @@ public readonly record struct BlockShape(int Rows, int Columns)
 
     /// <summary>Formats as <c>"MxN"</c>, the form <see cref="Parse"/> reads.</summary>
     public override string ToString() => string.Create(CultureInfo.InvariantCulture, $"{Rows}x{Columns}");
+}
+
+/// <summary>Writes and reads a <see cref="BlockShape"/> as its text, <c>"MxN"</c>, the form reports have always used.</summary>
+internal sealed class BlockShapeJsonConverter : JsonConverter<BlockShape>
+{
+    public override BlockShape Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options)
+        => BlockShape.Parse(reader.GetString() ?? throw new JsonException("A block shape is a string such as \"10x28\"."));
+
+    public override void Write(Utf8JsonWriter writer, BlockShape value, JsonSerializerOptions options)
+        => writer.WriteStringValue(value.ToString());
 }

@@ -1,10 +1,21 @@
 using Microsoft.ML.BlockSparse.Network;
 
-namespace Microsoft.ML.BlockSparse.MLNet;
+namespace Microsoft.ML.BlockSparse.Run;
 
 /// <summary>Checks <see cref="BlockSparseTrainer.Options.InitialWeights"/> against the planned layers before anything is copied.</summary>
 internal static class InitialWeightsCheck
 {
+    /// <summary>Refuses initial weights for a network with convolutions, then checks them against its linear layers.</summary>
+    public static void Check(IReadOnlyList<DenseLayerWeights> weights, NetworkPlan plan)
+    {
+        if (plan.Convolutions.Count > 0)
+        {
+            throw new ArgumentOutOfRangeException(nameof(BlockSparseTrainer.Options.InitialWeights),
+                $"BlockSparseTrainer.Options.InitialWeights is set, but Architecture {plan.Architecture} has convolutions, which cannot start from dense linear weights; use it with the Mlp architecture.");
+        }
+        Check(weights, plan.Linear);
+    }
+
     public static void Check(IReadOnlyList<DenseLayerWeights> weights, IReadOnlyList<LayerPlan> plan)
     {
         const string option = nameof(BlockSparseTrainer.Options.InitialWeights);

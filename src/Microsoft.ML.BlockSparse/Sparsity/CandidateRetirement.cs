@@ -1,6 +1,6 @@
 using Microsoft.ML.BlockSparse.Layers;
 
-namespace Microsoft.ML.BlockSparse.Training;
+namespace Microsoft.ML.BlockSparse.Sparsity;
 
 /// <summary>Removes the candidate block shapes that λ2 has collapsed, so their compute stops.</summary>
 internal static class CandidateRetirement
