@@ -38,10 +38,11 @@ public sealed partial class BlockSparseTrainer : IEstimator<BlockSparseModel>
         var run = RunDescription.From(options);
         InputSchemaCheck.Check(inputSchema, run.LabelColumn, run.FeatureColumn);
         // ML.NET keeps SchemaShape.Column's constructor internal, so let its own estimators describe the
-        // new columns: Score is a known-size float vector (as Concatenate of the features makes), and
-        // PredictedLabel has exactly the label's key type and key values (as CopyColumns makes).
+        // new columns: Score is a known-size float vector with no annotations (as a custom mapping to
+        // ScoreShape declares it; never fitted), and PredictedLabel has exactly the label's key type and
+        // key values (as CopyColumns makes).
         var transforms = new MLContext().Transforms;
-        return transforms.Concatenate(OnnxExporter.ScoreName, run.FeatureColumn)
+        return transforms.CustomMapping<NoColumns, ScoreShape>((_, _) => { }, contractName: null)
             .Append(transforms.CopyColumns(ScoringPipeline.PredictedLabelColumnName, run.LabelColumn))
             .GetOutputSchema(inputSchema);
     }
@@ -88,5 +89,15 @@ public sealed partial class BlockSparseTrainer : IEstimator<BlockSparseModel>
             // Only the dense baseline has dense weights to give; the other methods exist not to build them.
             DenseWeights = run.Method == BlockSparseMethod.Dense ? trained.DenseWeights() : null,
         };
+    }
+
+    // The shapes GetOutputSchema describes Score with: no input column, and one float vector of known
+    // size (the size itself is not part of a SchemaShape).
+    private sealed class NoColumns;
+
+    private sealed class ScoreShape
+    {
+        [VectorType(1)]
+        public float[] Score { get; set; } = [];
     }
 }

@@ -14,6 +14,8 @@ internal static class InputSchemaCheck
         var label = Find(schema, labelColumnName, "label");
         if (!label.IsKey || label.Kind != SchemaShape.Column.VectorKind.Scalar)
             throw LabelNotKey(labelColumnName, Describe(label));
+        if (label.ItemType.RawType != typeof(uint))
+            throw LabelKeyNotUInt32(labelColumnName, label.ItemType.RawType);
 
         var features = Find(schema, featureColumnName, "feature");
         if (features.Kind != SchemaShape.Column.VectorKind.Vector || features.ItemType != NumberDataViewType.Single)
@@ -28,11 +30,7 @@ internal static class InputSchemaCheck
         if (label.Type is not KeyDataViewType key)
             throw LabelNotKey(labelColumnName, Describe(label.Type));
         if (key.RawType != typeof(uint))
-        {
-            throw new ArgumentOutOfRangeException("inputSchema",
-                $"Label column '{labelColumnName}' is a key of {key.RawType.Name}; BlockSparse needs keys of UInt32, "
-                + $"which mlContext.Transforms.Conversion.MapValueToKey(\"{labelColumnName}\") produces.");
-        }
+            throw LabelKeyNotUInt32(labelColumnName, key.RawType);
         if (key.Count < 2 || key.Count > int.MaxValue)
             throw new ArgumentOutOfRangeException("inputSchema",
                 $"Label column '{labelColumnName}' has {key.Count} classes; multiclass classification needs at least 2 (is the column of a single value?).");
@@ -82,6 +80,11 @@ internal static class InputSchemaCheck
         => new("inputSchema",
             $"Label column '{name}' must be a key type (it is {actual}). Convert it first with "
             + $"mlContext.Transforms.Conversion.MapValueToKey(\"{name}\").");
+
+    private static ArgumentOutOfRangeException LabelKeyNotUInt32(string name, Type rawType)
+        => new("inputSchema",
+            $"Label column '{name}' is a key of {rawType.Name}; BlockSparse needs keys of UInt32, "
+            + $"which mlContext.Transforms.Conversion.MapValueToKey(\"{name}\") produces.");
 
     private static ArgumentOutOfRangeException FeaturesNotVector(string name, string actual)
         => new("inputSchema",
