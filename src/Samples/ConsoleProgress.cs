@@ -5,5 +5,21 @@ namespace Samples;
 /// <summary>Prints each epoch as it ends (synchronously, unlike System.Progress).</summary>
 internal sealed class ConsoleProgress : IProgress<EpochSummary>
 {
-    public void Report(EpochSummary value) => Console.WriteLine(value.ToString());
+    /// <summary>
+    /// For tests of Ctrl+C: with BLOCKSPARSE_WAIT_FOR_CTRL_C_AFTER_EPOCH=N set, training waits after
+    /// printing epoch N (at most a minute) until Ctrl+C cancels it. Without it, a test that sends the
+    /// signal when it reads that line races the remaining epochs, and on a loaded machine they can
+    /// all finish first.
+    /// </summary>
+    private readonly int waitAfterEpoch = int.TryParse(Environment.GetEnvironmentVariable("BLOCKSPARSE_WAIT_FOR_CTRL_C_AFTER_EPOCH"), out var n) ? n : 0;
+
+    /// <summary>Cancelled by Ctrl+C (set by the train command).</summary>
+    public CancellationToken Cancellation { get; set; }
+
+    public void Report(EpochSummary value)
+    {
+        Console.WriteLine(value.ToString());
+        if (value.Epoch == waitAfterEpoch)
+            Cancellation.WaitHandle.WaitOne(TimeSpan.FromMinutes(1));
+    }
 }

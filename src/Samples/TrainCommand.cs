@@ -82,7 +82,8 @@ internal static class TrainCommand
 
         options.FeatureColumnName = data.FeatureColumnName;
         options.ImageShape = data.Shape;
-        options.Progress = new ConsoleProgress();
+        var progress = new ConsoleProgress();
+        options.Progress = progress;
         var pipeline = data.Featurize
             .Append(mlContext.Transforms.Conversion.MapValueToKey("Label"))
             .Append(mlContext.MulticlassClassification.Trainers.BlockSparse(options));
@@ -98,7 +99,7 @@ internal static class TrainCommand
         TransformerChain<BlockSparseModel> chain;
         using (var cancellation = new CtrlC())
         {
-            options.CancellationToken = cancellation.Token;
+            options.CancellationToken = progress.Cancellation = cancellation.Token;
             try
             {
                 chain = data.NamingBadImages(() => pipeline.Fit(train));

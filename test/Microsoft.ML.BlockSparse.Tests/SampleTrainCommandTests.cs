@@ -57,7 +57,9 @@ public class SampleTrainCommandTests(MnistSlice mnist) : IClassFixture<MnistSlic
         string[] train = ["train", "--data", mnist.Folder, "--train-rows", "1000", "--test-rows", "200", "--epochs", "50",
             "--hidden", "32", "--validation-fraction", "0.1", "--checkpoint", checkpoints, "--model", model];
 
-        var (code, interrupted) = SampleApp.RunAndInterrupt("epoch   1/50", OneThread, train);
+        // The app waits after epoch 1 until the signal arrives, so the run cannot finish first on a busy machine.
+        var waitForSignal = new Dictionary<string, string>(OneThread) { ["BLOCKSPARSE_WAIT_FOR_CTRL_C_AFTER_EPOCH"] = "1" };
+        var (code, interrupted) = SampleApp.RunAndInterrupt("epoch   1/50", waitForSignal, train);
 
         Assert.Equal(130, code);
         Assert.Contains("Cancelling at the next batch", interrupted);
