@@ -4,6 +4,7 @@ using Xunit;
 namespace Microsoft.ML.BlockSparse.Tests;
 
 /// <summary>The <c>bench</c> command end to end on a tiny slice, one epoch.</summary>
+[Trait("Category", "Integration")]
 public class SampleBenchCommandTests(MnistSlice mnist) : IClassFixture<MnistSlice>, IDisposable
 {
     private readonly TempFolder temp = new();

@@ -7,6 +7,7 @@ using Xunit;
 namespace Microsoft.ML.BlockSparse.Tests;
 
 /// <summary>mlContext.Model.Save / Load, in this process and in a fresh one that never loads libtorch.</summary>
+[Trait("Category", "Integration")]
 public class SaveLoadTests(MnistSlice mnist) : IClassFixture<MnistSlice>, IDisposable
 {
     private readonly TempFolder temp = new();

@@ -9,6 +9,7 @@ using static TorchSharp.torch;
 namespace Microsoft.ML.BlockSparse.Tests;
 
 /// <summary>A run whose loss stops being finite ends with a message saying where and what to change, not a NaN model.</summary>
+[Trait("Category", "Integration")]
 public class DivergenceTests(MnistSlice mnist) : IClassFixture<MnistSlice>, IDisposable
 {
     private readonly TempFolder temp = new();

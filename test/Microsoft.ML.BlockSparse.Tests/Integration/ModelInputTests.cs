@@ -6,6 +6,7 @@ namespace Microsoft.ML.BlockSparse.Tests;
 /// <summary>
 /// A trained model refuses data it would score wrongly, and a damaged or foreign model file is named as such.
 /// </summary>
+[Trait("Category", "Integration")]
 public class ModelInputTests : IDisposable
 {
     private readonly MLContext ml = new(1);

@@ -5,6 +5,7 @@ using Xunit;
 namespace Microsoft.ML.BlockSparse.Tests;
 
 /// <summary>The trainer inside real ML.NET pipelines, on a slice of real MNIST.</summary>
+[Trait("Category", "Integration")]
 public class TrainerPipelineTests(MnistSlice mnist) : IClassFixture<MnistSlice>
 {
     [Fact]

@@ -10,6 +10,7 @@ using static TorchSharp.torch;
 namespace Microsoft.ML.BlockSparse.Tests;
 
 /// <summary>The Dense and GroupLasso baselines, and λ2's search, through the same trainer.</summary>
+[Trait("Category", "Integration")]
 public class BaselineTests(MnistSlice mnist) : IClassFixture<MnistSlice>
 {
     [Fact]

@@ -6,6 +6,7 @@ using Xunit;
 namespace Microsoft.ML.BlockSparse.Tests;
 
 /// <summary>Model files that are not what the loader expects: a folder, or a zip whose ONNX network reads another input.</summary>
+[Trait("Category", "Integration")]
 public class ModelFileErrorTests : IDisposable
 {
     private readonly MLContext ml = new(1);

@@ -5,6 +5,7 @@ using Xunit;
 namespace Microsoft.ML.BlockSparse.Tests;
 
 /// <summary>A network that cannot fit in memory is refused with the figures, before anything is allocated.</summary>
+[Trait("Category", "Integration")]
 public class ResourceLimitTests
 {
     private sealed class Row

@@ -8,6 +8,7 @@ namespace Microsoft.ML.BlockSparse.Tests;
 /// The trainer after ML.NET's image transforms, on real MNIST digits written as PNG files:
 /// LoadImages → ResizeImages → ExtractPixels → MapValueToKey → BlockSparse.
 /// </summary>
+[Trait("Category", "Integration")]
 public class ImagePipelineTests(MnistSlice mnist) : IClassFixture<MnistSlice>, IDisposable
 {
     private readonly TempFolder temp = new();

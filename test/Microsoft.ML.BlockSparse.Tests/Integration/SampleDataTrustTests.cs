@@ -6,6 +6,7 @@ namespace Microsoft.ML.BlockSparse.Tests;
 /// The sample app meets bad data before it trains: a clear <c>error:</c> line naming the file and what was
 /// expected, exit code 1, no training and no model written.
 /// </summary>
+[Trait("Category", "Integration")]
 public class SampleDataTrustTests : IDisposable
 {
     private readonly TempFolder temp = new();

@@ -5,6 +5,7 @@ using Xunit.Abstractions;
 namespace Microsoft.ML.BlockSparse.Tests;
 
 /// <summary>Validation accuracy after every epoch, early stopping that keeps the best epoch, and divergence.</summary>
+[Trait("Category", "Integration")]
 public class ValidationTests(MnistSlice mnist, ITestOutputHelper output) : IClassFixture<MnistSlice>
 {
     private static BlockSparseTrainer.Options Options() => new()

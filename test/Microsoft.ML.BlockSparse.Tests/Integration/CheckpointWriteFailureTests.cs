@@ -9,6 +9,7 @@ namespace Microsoft.ML.BlockSparse.Tests;
 /// A checkpoint that cannot be written (a full disk) leaves no temporary file, and the error says which
 /// checkpoint failed, why, and which earlier one is intact to resume from.
 /// </summary>
+[Trait("Category", "Integration")]
 public class CheckpointWriteFailureTests(MnistSlice mnist) : IClassFixture<MnistSlice>, IDisposable
 {
     private readonly TempFolder temp = new();

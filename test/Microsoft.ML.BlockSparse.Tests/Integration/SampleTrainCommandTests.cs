@@ -5,6 +5,7 @@ using Xunit;
 namespace Microsoft.ML.BlockSparse.Tests;
 
 /// <summary>The README's main job, <c>train</c>, end to end as a user runs it (small slice, 2 epochs).</summary>
+[Trait("Category", "Integration")]
 public class SampleTrainCommandTests(MnistSlice mnist) : IClassFixture<MnistSlice>, IDisposable
 {
     private readonly TempFolder temp = new();

@@ -9,6 +9,7 @@ namespace Microsoft.ML.BlockSparse.Tests;
 /// The loading pattern the README and <see cref="MnistModel"/> recommend: one loaded model, one engine per
 /// thread that does not own it, so disposing an engine leaves the model and the other engines working.
 /// </summary>
+[Trait("Category", "Integration")]
 public class PredictionEngineTests(MnistSlice mnist) : IClassFixture<MnistSlice>, IDisposable
 {
     private readonly TempFolder temp = new();

@@ -11,6 +11,7 @@ using static TorchSharp.torch;
 namespace Microsoft.ML.BlockSparse.Tests;
 
 /// <summary>Checkpoints after every epoch, resume, cancellation, and what happens to damaged or foreign checkpoints.</summary>
+[Trait("Category", "Integration")]
 public class CheckpointTests(MnistSlice mnist) : IClassFixture<MnistSlice>, IDisposable
 {
     private readonly TempFolder temp = new();

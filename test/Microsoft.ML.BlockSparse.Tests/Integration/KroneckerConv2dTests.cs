@@ -8,6 +8,7 @@ using static TorchSharp.torch;
 
 namespace Microsoft.ML.BlockSparse.Tests;
 
+[Trait("Category", "Integration")]
 public class KroneckerConv2dTests
 {
     // Cin, Cout, kh, kw, block m x n, rank, input H x W, stride, padding: LeNet-like layers, a 1x8 block

@@ -9,6 +9,7 @@ using static TorchSharp.torch;
 namespace Microsoft.ML.BlockSparse.Tests;
 
 /// <summary>Starting a factored network from trained dense weights (nearest Kronecker product).</summary>
+[Trait("Category", "Integration")]
 public class NearestKroneckerTests(MnistSlice mnist) : IClassFixture<MnistSlice>
 {
     [Fact]

@@ -7,6 +7,7 @@ namespace Microsoft.ML.BlockSparse.Tests;
 /// The sample's output files: every target is checked before training, and a failed write leaves the
 /// user's earlier file and no <c>.partial</c> behind.
 /// </summary>
+[Trait("Category", "Integration")]
 public class OutputTrustTests(MnistSlice mnist) : IClassFixture<MnistSlice>, IDisposable
 {
     private readonly TempFolder temp = new();

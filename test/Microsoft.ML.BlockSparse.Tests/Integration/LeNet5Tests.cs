@@ -14,6 +14,7 @@ using static TorchSharp.torch;
 namespace Microsoft.ML.BlockSparse.Tests;
 
 /// <summary>Options.Architecture = LeNet5: planning, report, ONNX export, training through ML.NET, save/load.</summary>
+[Trait("Category", "Integration")]
 public class LeNet5Tests(MnistSlice mnist) : IClassFixture<MnistSlice>, IDisposable
 {
     private static readonly ImageShape Mnist = new(1, 28, 28);

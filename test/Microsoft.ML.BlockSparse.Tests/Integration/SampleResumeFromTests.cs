@@ -3,6 +3,7 @@ using Xunit;
 namespace Microsoft.ML.BlockSparse.Tests;
 
 /// <summary>The sample continues from a checkpoint file it is told, as the error about a damaged newest checkpoint says.</summary>
+[Trait("Category", "Integration")]
 public class SampleResumeFromTests(MnistSlice mnist) : IClassFixture<MnistSlice>, IDisposable
 {
     private readonly TempFolder temp = new();

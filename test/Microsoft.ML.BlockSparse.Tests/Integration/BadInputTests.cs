@@ -5,6 +5,7 @@ using Xunit;
 namespace Microsoft.ML.BlockSparse.Tests;
 
 /// <summary>Every kind of bad input gets an exception that names what was wrong and what was expected.</summary>
+[Trait("Category", "Integration")]
 public class BadInputTests : IDisposable
 {
     private readonly MLContext ml = new(1);

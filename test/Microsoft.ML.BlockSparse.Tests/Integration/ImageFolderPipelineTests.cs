@@ -10,6 +10,7 @@ namespace Microsoft.ML.BlockSparse.Tests;
 /// MNIST written as PNG files in the Model Builder layout (by the sample's exporter), read back through
 /// ImageFolder and ImagePipelines.Featurize: the same pixels as the IDX path, training, and clear errors.
 /// </summary>
+[Trait("Category", "Integration")]
 public class ImageFolderPipelineTests(MnistSlice mnist) : IClassFixture<MnistSlice>, IDisposable
 {
     private static readonly ImageShape Mnist = new(1, 28, 28);
