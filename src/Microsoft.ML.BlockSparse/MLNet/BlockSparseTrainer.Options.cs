@@ -84,8 +84,8 @@ public sealed partial class BlockSparseTrainer
         public int ShapeSearchLambdaEveryEpochs { get; set; } = Defaults.ShapeSearchLambdaEveryEpochs;
 
         /// <summary>
-        /// After each epoch, a candidate whose group norm <c>‖θ_c‖₂</c> is at most this fraction of the largest in
-        /// its layer is removed for good, and its compute stops. Default 0.01.
+        /// After each epoch, a candidate whose share of the weight <c>‖W_c‖_F</c> is at most this fraction of the
+        /// largest in its layer is removed for good, and its compute stops. Default 0.01.
         /// </summary>
         public double CandidateRetireFraction { get; set; } = Defaults.CandidateRetireFraction;
 
