@@ -30,7 +30,7 @@ infer_flops=$(num inferenceFlopsPerExample); dense_infer_flops=$(num denseInfere
 zip=$(num modelBytes)
 per_epoch=$(awk -v x="$(num secondsPerEpoch)" 'BEGIN { printf "%.2f", x }')
 # The sparsity table as the command printed it: from its header line to the line before the blank one.
-table=$(awk '/^layer  in→out/ { on = 1 } on && /^$/ { exit } on { print }' "$log")
+table=$(awk '/^layer  in→out/ { on = 1 } on && /^$/ { exit } on && !/^Replaced the existing file/ { print }' "$log")
 
 block=$(mktemp)
 trap 'rm -f "$block"' EXIT
