@@ -35,6 +35,8 @@ public class NativeLifetimeTests
                 else if (callee.DeclaringType == typeof(Scalars) && callee.Name == nameof(Scalars.Of)
                     && !(next == OpCodes.Stsfld || IsStoreToLocal(next) && disposes))
                     problems.Add($"{where} uses Scalars.Of without keeping it: store it in a 'using' variable or a static field");
+                else if (callee.DeclaringType == typeof(torch.Tensor) && callee.Name == nameof(torch.Tensor.zero_))
+                    problems.Add($"{where} calls Tensor.zero_(), which in TorchSharp 0.107 returns a new handle each call (left to the finaliser): use fill_(Scalars.Zero)");
                 else if (callee.DeclaringType?.Assembly == TorchSharpAssembly && MakesScalars(callee, scalarMakers))
                     problems.Add($"{where} calls TorchSharp's {callee.DeclaringType.Name}.{callee}, which hands a temporary Scalar to native code: use the overload that takes every Scalar");
             }
@@ -50,6 +52,7 @@ public class NativeLifetimeTests
         Assert.Contains(calls, IsImplicitScalar);
         var square = typeof(torch.Tensor).GetMethod(nameof(torch.Tensor.square), Type.EmptyTypes)!;
         Assert.True(MakesScalars(square, new Dictionary<MethodBase, bool>()), "Tensor.square() passes an implicit exponent 2");
+        Assert.Contains(IlCalls.Calls(typeof(Forbidden).GetMethod(nameof(Forbidden.Zero))!), c => c.Callee.Name == nameof(torch.Tensor.zero_));
         var pow = typeof(torch.Tensor).GetMethod(nameof(torch.Tensor.pow), [typeof(Scalar)])!;
         Assert.False(MakesScalars(pow, new Dictionary<MethodBase, bool>()), "Tensor.pow(Scalar) makes no Scalar of its own");
     }
@@ -80,5 +83,7 @@ public class NativeLifetimeTests
     {
         // Never called: the IL of the call that failed in CI, for the test above.
         public static torch.Tensor ClampAtZero(torch.Tensor t) => t.clamp_min_(0);
+
+        public static torch.Tensor Zero(torch.Tensor t) => t.zero_();
     }
 }
