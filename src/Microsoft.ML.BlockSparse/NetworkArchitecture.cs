@@ -17,4 +17,16 @@ public enum NetworkArchitecture
     /// that is cheaper than dense. <see cref="BlockSparseTrainer.Options.HiddenLayers"/> does not apply.
     /// </summary>
     LeNet5 = 1,
+
+    /// <summary>
+    /// A Vision Transformer on images (needs the image shape, as LeNet5): the image is cut into
+    /// <see cref="BlockSparseTrainer.Options.VitPatchSize"/> squares, each flattened and embedded by a linear layer, plus a
+    /// learned position embedding; then <see cref="BlockSparseTrainer.Options.VitDepth"/> pre-norm encoder blocks
+    /// (LayerNorm, multi-head self-attention, residual; LayerNorm, MLP with GELU, residual), a final LayerNorm, the mean
+    /// over the patch tokens (no class token) and the linear classifier. Every linear layer (patch embedding, each
+    /// block's qkv, proj, fc1 and fc2, and the classifier) is planned like an MLP layer: factored with the same options
+    /// (rank, block shapes or λ2 search, λ1, pruning) where that saves parameters and FLOPs. LayerNorms, biases and
+    /// position embeddings stay dense. <see cref="BlockSparseTrainer.Options.HiddenLayers"/> does not apply.
+    /// </summary>
+    VisionTransformer = 2,
 }

@@ -20,9 +20,14 @@ internal static class TrainCommand
               [--train-rows N] [--test-rows N] [--model FILE.zip] [--report FILE.json]
               [--method kronecker|dense|grouplasso] [--search] [--candidates MxN/MxN[,...]] [--shape-lambda X] [--shape-lambda-increment X]
               [--group-lasso X] [--target-sparsity F] [--validation-fraction X] [--patience N] [--checkpoint DIR [--resume]]
-              [--resume-from FILE] [--test-fraction F] [--image-size WxH] [--channels 1|3] [--architecture mlp|lenet5]
+              [--resume-from FILE] [--test-fraction F] [--image-size WxH] [--channels 1|3] [--architecture mlp|lenet5|vit]
+              [--patch P] [--vit-dim D] [--vit-depth N] [--vit-heads H] [--vit-mlp-ratio R]
           --architecture  mlp (default: --hidden layers on the flat pixels) or lenet5 (two factored convolutions with pooling,
                     then 120, 84 and the classes; --hidden does not apply, --block takes 5 shapes: conv channel blocks, then linear)
+                    or vit (a Vision Transformer: patch embedding, pre-norm encoder blocks, mean pooling, classifier; --block
+                    takes 2 + 4·depth shapes: patch, then each block's qkv, proj, fc1, fc2, then the classifier)
+          --patch, --vit-dim, --vit-depth, --vit-heads, --vit-mlp-ratio  the vit's patch side (default 7), token width (64),
+                    encoder blocks (2), attention heads (4) and MLP width as a multiple of the token width (2)
           --data    folder with train/t10k images and labels in IDX format (optionally .gz), or an image folder
                     (one sub-folder per class, the Model Builder layout; with train/ and test/ sub-folders of that layout,
                     those are the split); default: the MNIST cache of build/setup.sh ($BLOCKSPARSE_DATA or ~/.cache/blocksparse/mnist)
@@ -50,7 +55,8 @@ internal static class TrainCommand
         ["--data", "--epochs", "--rank", "--block", "--hidden", "--seed", "--device", "--l1", "--l1-increment", "--lr", "--lr-schedule", "--batch",
          "--train-rows", "--test-rows", "--model", "--report", "--validation-fraction", "--patience", "--checkpoint", "--resume-from",
          "--method", "--candidates", "--shape-lambda", "--shape-lambda-increment", "--group-lasso", "--target-sparsity",
-         "--test-fraction", "--image-size", "--channels", "--architecture"];
+         "--test-fraction", "--image-size", "--channels", "--architecture",
+         "--patch", "--vit-dim", "--vit-depth", "--vit-heads", "--vit-mlp-ratio"];
 
     private static readonly HashSet<string> Flags = ["--resume", "--search"];
 
@@ -251,10 +257,21 @@ internal static class TrainCommand
             {
                 "mlp" => NetworkArchitecture.Mlp,
                 "lenet5" or "lenet" => NetworkArchitecture.LeNet5,
-                _ => throw new UsageException($"--architecture must be mlp or lenet5; got '{architecture}'."),
+                "vit" => NetworkArchitecture.VisionTransformer,
+                _ => throw new UsageException($"--architecture must be mlp, lenet5 or vit; got '{architecture}'."),
             };
-            if (options.Architecture == NetworkArchitecture.LeNet5 && cl.Text("--hidden") is not null)
-                throw new UsageException("--hidden applies to the mlp architecture; lenet5's layer sizes are fixed.");
+            if (options.Architecture != NetworkArchitecture.Mlp && cl.Text("--hidden") is not null)
+                throw new UsageException($"--hidden applies to the mlp architecture; {architecture.ToLowerInvariant()}'s layer sizes are set otherwise.");
+        }
+        options.VitPatchSize = cl.Int("--patch", min: 1) ?? options.VitPatchSize;
+        options.VitDimension = cl.Int("--vit-dim", min: 1) ?? options.VitDimension;
+        options.VitDepth = cl.Int("--vit-depth", min: 1) ?? options.VitDepth;
+        options.VitHeads = cl.Int("--vit-heads", min: 1) ?? options.VitHeads;
+        options.VitMlpRatio = cl.Int("--vit-mlp-ratio", min: 1) ?? options.VitMlpRatio;
+        if (options.Architecture != NetworkArchitecture.VisionTransformer
+            && new[] { "--patch", "--vit-dim", "--vit-depth", "--vit-heads", "--vit-mlp-ratio" }.FirstOrDefault(o => cl.Text(o) is not null) is { } vitOption)
+        {
+            throw new UsageException($"{vitOption} applies to --architecture vit only.");
         }
         if (cl.Text("--method") is { } method)
         {

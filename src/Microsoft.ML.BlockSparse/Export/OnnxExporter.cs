@@ -28,7 +28,9 @@ internal static class OnnxExporter
 
         var layers = network.Layers;
         // Convolution stages (LeNet5) turn the flat input into the flat maps the linear layers read.
-        string current = network.Image is null ? inputName : ConvStagesOnnx.Add(graph, network, inputName);
+        // A Vision Transformer's encoder turns the flat image into one pooled vector for its classifier.
+        string current = network.Encoder is { } encoder ? VitOnnx.Add(graph, encoder, inputName)
+            : network.Image is null ? inputName : ConvStagesOnnx.Add(graph, network, inputName);
         for (int i = 0; i < layers.Count; i++)
         {
             var prefix = $"layer{i}";

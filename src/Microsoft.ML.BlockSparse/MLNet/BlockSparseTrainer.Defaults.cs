@@ -27,5 +27,10 @@ public sealed partial class BlockSparseTrainer
         public const double CandidateRetireFraction = 0.01;
         public const double GroupLassoLambda = 1e-3;
         public const double GroupLassoPruneThreshold = 1e-3;
+        public const int VitPatchSize = 7;
+        public const int VitDimension = 64;
+        public const int VitDepth = 2;
+        public const int VitHeads = 4;
+        public const int VitMlpRatio = 2;
     }
 }

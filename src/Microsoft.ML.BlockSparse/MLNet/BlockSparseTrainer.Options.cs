@@ -6,7 +6,7 @@ public sealed partial class BlockSparseTrainer
     /// Options of <see cref="BlockSparseTrainer"/>. The defaults are a good MNIST configuration
     /// (784 → 300 → 100 → 10) that trains in a few minutes on two CPU cores.
     /// </summary>
-    public sealed class Options
+    public sealed partial class Options
     {
         /// <summary>Label column, a key type (use <c>MapValueToKey</c>). Default <c>"Label"</c>.</summary>
         public string LabelColumnName { get; set; } = "Label";
@@ -28,6 +28,9 @@ public sealed partial class BlockSparseTrainer
         /// channels, then the three linear layers), <see cref="BlockShape"/> and <see cref="SearchBlockShapes"/> apply to
         /// the linear layers only, and <see cref="CandidateBlockShapes"/> is not supported. A convolution with no given
         /// shape is factored with the cheapest channel block that saves both parameters and FLOPs, else stays dense.
+        /// <see cref="NetworkArchitecture.VisionTransformer"/> also needs the image shape; its sizes are the <c>Vit*</c>
+        /// options, and <see cref="LayerBlockShapes"/> and <see cref="CandidateBlockShapes"/> hold one entry per factored
+        /// layer in the report's order (patch, then each block's qkv, proj, fc1, fc2, then the classifier).
         /// </summary>
         public NetworkArchitecture Architecture { get; set; } = NetworkArchitecture.Mlp;
 

@@ -87,7 +87,8 @@ public sealed partial class BlockSparseTrainer : IEstimator<BlockSparseModel>
         return new BlockSparseModel(scoring, report, trained.History, onnx, inputCheck, trained.KeptEpoch)
         {
             // Only the dense baseline has dense weights to give; the other methods exist not to build them.
-            DenseWeights = run.Method == BlockSparseMethod.Dense ? trained.DenseWeights() : null,
+            // A Vision Transformer's encoder has no place in that per-layer list (nor can InitialWeights take it).
+            DenseWeights = run.Method == BlockSparseMethod.Dense && run.Architecture != NetworkArchitecture.VisionTransformer ? trained.DenseWeights() : null,
         };
     }
 

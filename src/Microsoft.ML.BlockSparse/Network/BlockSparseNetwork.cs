@@ -1,5 +1,6 @@
 using Microsoft.ML.BlockSparse.Layers;
 using Microsoft.ML.BlockSparse.Reporting;
+using Microsoft.ML.BlockSparse.Transformer;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -16,6 +17,7 @@ internal sealed class BlockSparseNetwork : nn.Module<Tensor, Tensor>
     // Field names become parameter names: the MLP's stay layers.N.*, and an MLP has no convolutions to name.
     private readonly ModuleList<nn.Module<Tensor, Tensor>> convolutions;
     private readonly ModuleList<nn.Module<Tensor, Tensor>> layers;
+    private readonly ModuleList<VisionTransformerEncoder> transformer;   // the encoder of a Vision Transformer; empty otherwise
     private readonly IReadOnlyList<ConvPlan> convolutionPlans;
 
     public BlockSparseNetwork(IReadOnlyList<LayerPlan> plan, ulong seed)
@@ -41,6 +43,9 @@ internal sealed class BlockSparseNetwork : nn.Module<Tensor, Tensor>
                 ? new KroneckerConv2d($"conv{i}", c.InChannels, c.OutChannels, kernel, block, c.Rank, c.Input, generator, padding: c.Padding)
                 : new DenseConv2d($"conv{i}", c.InChannels, c.OutChannels, kernel, c.Input, c.DenseReason!, generator, padding: c.Padding));
         }
+        transformer = new ModuleList<VisionTransformerEncoder>();
+        if (plan.Transformer is { } vit)
+            transformer.Add(new VisionTransformerEncoder("transformer", vit, generator));
         layers = new ModuleList<nn.Module<Tensor, Tensor>>();
         for (int i = 0; i < plan.Linear.Count; i++)
         {
@@ -67,10 +72,16 @@ internal sealed class BlockSparseNetwork : nn.Module<Tensor, Tensor>
     /// <summary>The linear layers, after the convolutions (if any).</summary>
     public IReadOnlyList<IBlockSparseLayer> Layers => layers.Cast<IBlockSparseLayer>().ToList();
 
-    public IEnumerable<KroneckerLinear> FactoredLayers => layers.OfType<KroneckerLinear>();
+    /// <summary>The Vision Transformer's encoder (patches to one vector per image); null for other architectures.</summary>
+    public VisionTransformerEncoder? Encoder => transformer.Count > 0 ? transformer[0] : null;
+
+    /// <summary>Every linear layer: the encoder's (if any), then <see cref="Layers"/>.</summary>
+    private IEnumerable<IBlockSparseLayer> AllLinear => (Encoder?.NamedLayers.Select(l => l.Layer) ?? []).Concat(Layers);
+
+    public IEnumerable<KroneckerLinear> FactoredLayers => AllLinear.OfType<KroneckerLinear>();
 
     /// <summary>Dense layers trained with the group-lasso penalty (Method GroupLasso).</summary>
-    public IEnumerable<DenseLinear> GroupLassoLayers => layers.OfType<DenseLinear>().Where(l => l.PenaltyBlock is not null);
+    public IEnumerable<DenseLinear> GroupLassoLayers => AllLinear.OfType<DenseLinear>().Where(l => l.PenaltyBlock is not null);
 
     /// <summary>Every live candidate's factor set, over all factored layers.</summary>
     public IEnumerable<KroneckerFactors> LiveFactors => FactoredLayers.SelectMany(l => l.LiveCandidates);
@@ -82,7 +93,11 @@ internal sealed class BlockSparseNetwork : nn.Module<Tensor, Tensor>
     {
         using var scope = NewDisposeScope();
         var x = input;
-        if (Image is { } image)
+        if (Encoder is { } encoder)
+        {
+            x = encoder.call(x);
+        }
+        else if (Image is { } image)
         {
             x = x.reshape(x.shape[0], image.Channels, image.Height, image.Width);
             for (int i = 0; i < convolutions.Count; i++)
@@ -121,9 +136,18 @@ internal sealed class BlockSparseNetwork : nn.Module<Tensor, Tensor>
         }
     }
 
-    /// <summary>One row per layer, convolutions first (indices run on through the linear layers).</summary>
+    /// <summary>
+    /// One row per layer, convolutions first (indices run on through the linear layers); a Vision Transformer's
+    /// encoder rows come first, named, then its classifier as <c>head</c>.
+    /// </summary>
     public SparsityReport Report()
     {
+        if (Encoder is { } encoder)
+        {
+            var encoderRows = VitReport.Rows(encoder).ToList();
+            var head = Layers.Select((l, i) => l.Describe(encoderRows.Count + i)).Select(r => VitReport.PerExample(r, VitPlan.HeadName, 1));
+            return new(encoderRows.Concat(head).ToList());
+        }
         var convolutionRows = Convolutions.Select((c, i) => c.Describe(i)).ToList();
         return new(convolutionRows.Concat(Layers.Select((l, i) => l.Describe(convolutionRows.Count + i))).ToList());
     }

@@ -44,6 +44,13 @@ internal sealed record LayerPlan(int InFeatures, int OutFeatures, IReadOnlyList<
     }
 
     /// <summary>
+    /// The Kronecker plan of layers that are not a chain (a transformer's), one per <c>(in, out)</c> pair, with the
+    /// same rules and per-layer lists as <see cref="KroneckerMlp"/>.
+    /// </summary>
+    public static IReadOnlyList<LayerPlan> KroneckerLayers(IReadOnlyList<(int In, int Out)> sizes, PlanRequest request)
+        => sizes.Select((s, i) => PlanKronecker(s.In, s.Out, i, request)).ToList();
+
+    /// <summary>
     /// The layers <paramref name="method"/> trains, from their Kronecker plan: Dense trains every layer dense;
     /// GroupLasso trains them dense with a penalty over blocks of the shape Kronecker would use (its first candidate).
     /// </summary>

@@ -50,6 +50,23 @@ internal sealed record MemoryEstimate(double ParameterCount, double BytesPerBatc
                 Add($"conv {conv.InChannels}->{conv.OutChannels} (dense)", ConvCost.DenseParameters(conv.InChannels, conv.OutChannels, kernel), outputs);
             }
         }
+        if (plan.Transformer is { } vit)
+        {
+            // Every encoder layer runs on each token; attention keeps its [heads, T, T] scores, and each block about
+            // six [T, d] values more (norms, residuals, GELU).
+            int tokens = vit.Tokens, d = vit.Shape.Dimension;
+            foreach (var (name, layer) in vit.AllLayers([]))
+            {
+                double layerParameters = layer.Factored
+                    ? layer.Candidates.Sum(b => (double)LayerCost.FactoredParameters(layer.InFeatures, layer.OutFeatures, b, layer.Rank))
+                    : LayerCost.DenseParameters(layer.InFeatures, layer.OutFeatures);
+                double perToken = layer.OutFeatures + (layer.Factored
+                    ? layer.Candidates.Sum(b => (double)LayerCost.Grid(layer.InFeatures, layer.OutFeatures, b).Q * layer.Rank * b.Rows) : 0);
+                Add($"{name} {layer.InFeatures}->{layer.OutFeatures}", layerParameters, perToken * tokens);
+            }
+            Add("attention and norms", (double)tokens * d + 4.0 * d * vit.Shape.Depth + 2 * d,
+                vit.Shape.Depth * ((double)vit.Shape.Heads * tokens * tokens + 6.0 * tokens * d));
+        }
         foreach (var layer in plan.Linear)
         {
             if (!layer.Factored)

@@ -6,6 +6,15 @@ public sealed class LayerSparsity
     /// <summary>Position in the network, 0 = the layer that reads the features.</summary>
     public int Index { get; init; }
 
+    /// <summary>
+    /// A readable name where the position alone does not say which layer it is (a Vision Transformer's
+    /// <c>patch</c>, <c>block0.qkv</c>, ..., <c>head</c>); null for the MLP's and LeNet5's layers.
+    /// </summary>
+    public string? Name { get; init; }
+
+    /// <summary>The name if there is one, else the index: how the table and its notes refer to the layer.</summary>
+    internal string Label => Name ?? Index.ToString(System.Globalization.CultureInfo.InvariantCulture);
+
     /// <summary>Input features of the layer.</summary>
     public int InFeatures { get; init; }
 

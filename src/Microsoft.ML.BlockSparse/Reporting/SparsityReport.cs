@@ -65,7 +65,7 @@ public sealed class SparsityReport
         {
             rows.Add(new[]
             {
-                l.Index.ToString(CultureInfo.InvariantCulture),
+                l.Label,
                 $"{l.InFeatures}→{l.OutFeatures}",
                 l.Factored ? l.BlockShape! : l.BlockShape is { } penalty ? $"dense ({penalty})" : "dense",
                 l.Factored ? l.Rank.ToString(CultureInfo.InvariantCulture) : "-",
@@ -89,9 +89,9 @@ public sealed class SparsityReport
         foreach (var row in rows)
             text.AppendLine(string.Join("  ", row.Select((cell, c) => c <= 2 ? cell.PadRight(widths[c]) : cell.PadLeft(widths[c]))).TrimEnd());
         foreach (var l in Layers.Where(l => l.CandidateBlockShapes is not null))
-            text.AppendLine($"layer {l.Index} block shape chosen by λ2 from {string.Join(", ", l.CandidateBlockShapes!)}: {l.BlockShape}");
+            text.AppendLine($"layer {l.Label} block shape chosen by λ2 from {string.Join(", ", l.CandidateBlockShapes!)}: {l.BlockShape}");
         foreach (var l in Layers.Where(l => !l.Factored))
-            text.AppendLine($"layer {l.Index} is dense: {l.DenseReason}");
+            text.AppendLine($"layer {l.Label} is dense: {l.DenseReason}");
         return text.ToString();
     }
 

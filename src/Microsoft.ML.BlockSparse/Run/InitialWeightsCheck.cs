@@ -8,10 +8,10 @@ internal static class InitialWeightsCheck
     /// <summary>Refuses initial weights for a network with convolutions, then checks them against its linear layers.</summary>
     public static void Check(IReadOnlyList<DenseLayerWeights> weights, NetworkPlan plan)
     {
-        if (plan.Convolutions.Count > 0)
+        if (plan.Convolutions.Count > 0 || plan.Transformer is not null)
         {
             throw new ArgumentOutOfRangeException(nameof(BlockSparseTrainer.Options.InitialWeights),
-                $"BlockSparseTrainer.Options.InitialWeights is set, but Architecture {plan.Architecture} has convolutions, which cannot start from dense linear weights; use it with the Mlp architecture.");
+                $"BlockSparseTrainer.Options.InitialWeights is set, but Architecture {plan.Architecture} has {(plan.Transformer is null ? "convolutions" : "an encoder")}, which cannot start from dense linear weights; use it with the Mlp architecture.");
         }
         Check(weights, plan.Linear);
     }

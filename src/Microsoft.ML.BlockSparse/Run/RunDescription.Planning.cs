@@ -6,7 +6,7 @@ internal sealed partial record RunDescription
 {
     /// <summary>
     /// The network for <see cref="Architecture"/> on features of <paramref name="featureLength"/> values:
-    /// an MLP, or LeNet5 on <paramref name="image"/>. Planned once; a block shape that fits no layer, or
+    /// an MLP, or LeNet5 or a Vision Transformer on <paramref name="image"/>. Planned once; a block shape that fits no layer, or
     /// an image LeNet5 cannot read, is refused here, naming the option.
     /// </summary>
     public NetworkPlan Plan(int featureLength, int classes, ImageShape? image, string featureColumn)
@@ -17,6 +17,8 @@ internal sealed partial record RunDescription
             $"BlockSparseTrainer.Options.Architecture is {Architecture}, which reads images, but the image shape is unknown: "
             + $"feature column '{featureColumn}' ({featureLength} values) was not made by ExtractPixels. Set BlockSparseTrainer.Options.ImageShape "
             + "(channels x height x width, for example 1x28x28 for MNIST) or extract the pixels with ExtractPixels.");
+        if (Architecture == NetworkArchitecture.VisionTransformer)
+            return PlanVit(shape, classes);
         RequireLeNet5Fits(shape);
         return LeNet5Plan.Plan(shape, classes, Request with { PerLayerCandidates = null });
     }

@@ -15,7 +15,12 @@ internal sealed partial record RunDescription
         Require(options.Rank >= 1, nameof(BlockSparseTrainer.Options.Rank), $"is {options.Rank}; the Kronecker rank must be at least 1");
         if (options.BlockShape is { } shared)
             Require(shared.Rows >= 1 && shared.Columns >= 1, nameof(BlockSparseTrainer.Options.BlockShape), $"is {shared}; both sides must be at least 1");
-        Require(Enum.IsDefined(options.Architecture), nameof(BlockSparseTrainer.Options.Architecture), $"is {(int)options.Architecture}; expected Mlp or LeNet5");
+        Require(Enum.IsDefined(options.Architecture), nameof(BlockSparseTrainer.Options.Architecture), $"is {(int)options.Architecture}; expected Mlp, LeNet5 or VisionTransformer");
+        ValidateVit(options);
+        int mlpLayers = options.Architecture == NetworkArchitecture.VisionTransformer ? VitShape.FactorableLayers(options.VitDepth) : options.HiddenLayers.Length + 1;
+        string mlpLayersMeaning = options.Architecture == NetworkArchitecture.VisionTransformer
+            ? "the patch embedding, then each encoder block's qkv, proj, fc1 and fc2, then the classifier"
+            : "hidden layers, then the output layer";
         if (options.LayerBlockShapes is not null && options.Architecture == NetworkArchitecture.LeNet5)
         {
             Require(options.LayerBlockShapes.Length == Network.LeNet5Plan.LayerCount, nameof(BlockSparseTrainer.Options.LayerBlockShapes),
@@ -23,16 +28,16 @@ internal sealed partial record RunDescription
         }
         else if (options.LayerBlockShapes is not null)
         {
-            Require(options.LayerBlockShapes.Length == options.HiddenLayers.Length + 1, nameof(BlockSparseTrainer.Options.LayerBlockShapes),
-                $"has {options.LayerBlockShapes.Length} shapes; it needs one per layer, {options.HiddenLayers.Length + 1} (hidden layers, then the output layer)");
+            Require(options.LayerBlockShapes.Length == mlpLayers, nameof(BlockSparseTrainer.Options.LayerBlockShapes),
+                $"has {options.LayerBlockShapes.Length} shapes; it needs one per layer, {mlpLayers} ({mlpLayersMeaning})");
         }
-        Require(options.CandidateBlockShapes is null || options.Architecture == NetworkArchitecture.Mlp, nameof(BlockSparseTrainer.Options.CandidateBlockShapes),
+        Require(options.CandidateBlockShapes is null || options.Architecture != NetworkArchitecture.LeNet5, nameof(BlockSparseTrainer.Options.CandidateBlockShapes),
             "is set, but LeNet5 does not take candidate lists; give its block shapes with LayerBlockShapes, or use SearchBlockShapes for its linear layers");
         Require(Enum.IsDefined(options.Method), nameof(BlockSparseTrainer.Options.Method), $"is {(int)options.Method}; expected Kronecker, Dense or GroupLasso");
         if (options.CandidateBlockShapes is not null)
         {
-            Require(options.CandidateBlockShapes.Length == options.HiddenLayers.Length + 1, nameof(BlockSparseTrainer.Options.CandidateBlockShapes),
-                $"has {options.CandidateBlockShapes.Length} lists; it needs one per layer, {options.HiddenLayers.Length + 1} (hidden layers, then the output layer)");
+            Require(options.CandidateBlockShapes.Length == mlpLayers, nameof(BlockSparseTrainer.Options.CandidateBlockShapes),
+                $"has {options.CandidateBlockShapes.Length} lists; it needs one per layer, {mlpLayers} ({mlpLayersMeaning})");
             for (int i = 0; i < options.CandidateBlockShapes.Length; i++)
             {
                 var list = options.CandidateBlockShapes[i];

@@ -19,6 +19,9 @@ internal sealed partial record RunDescription
     public required NetworkArchitecture Architecture { get; init; }
     public required IReadOnlyList<int> HiddenLayers { get; init; }
 
+    /// <summary>The Vision Transformer's sizes (read only when <see cref="Architecture"/> is VisionTransformer).</summary>
+    public required VitShape Vit { get; init; }
+
     /// <summary>What the planner chooses block shapes from: method, rank, given shapes, candidates, search.</summary>
     public required PlanRequest Request { get; init; }
 
@@ -55,6 +58,7 @@ internal sealed partial record RunDescription
             FeatureColumn = options.FeatureColumnName,
             Architecture = options.Architecture,
             HiddenLayers = [.. options.HiddenLayers],
+            Vit = VitShapeOf(options),
             Request = new PlanRequest(options.Method, options.Rank, options.BlockShape, options.LayerBlockShapes?.ToArray(),
                 options.CandidateBlockShapes?.Select(list => (IReadOnlyList<BlockShape>)[.. list]).ToArray(), options.SearchBlockShapes),
             ImageShape = options.ImageShape,
