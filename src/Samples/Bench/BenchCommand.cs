@@ -41,12 +41,14 @@ internal static class BenchCommand
           --rank, --block  the fixed Kronecker configuration (default: rank 2, blocks 4x112,2x60,auto, λ1 0.0005 +0.0001/5 epochs, lr 0.005);
                            GroupLasso uses the same blocks; Dense and the λ2 search use the library defaults
           --lenet  also Dense LeNet5 and Kronecker LeNet5 (rank 4, automatic channel blocks, lr 0.005) rows, measured against the dense LeNet5
-        """;
+        """ + "\n" + VitBench.Usage;
 
     private static readonly HashSet<string> ValueOptions = ["--data", "--epochs", "--out", "--train-rows", "--test-rows", "--seed", "--rank", "--block"];
 
     public static int Run(IEnumerable<string> args)
     {
+        if (args.Contains("--vit"))
+            return VitBench.Run(args.Where(a => a != "--vit"));
         var cl = new CommandLine(args, ValueOptions, new HashSet<string> { "--lenet" });
         var dataFolder = cl.Text("--data") ?? DataLocation.DefaultMnistFolder;
         var outFolder = Path.GetFullPath(cl.Text("--out") ?? Path.Combine("artifacts", "bench"));

@@ -1,0 +1,136 @@
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+using Microsoft.ML;
+using Microsoft.ML.BlockSparse;
+using Microsoft.ML.BlockSparse.Data;
+
+namespace Samples.Bench;
+
+/// <summary>
+/// <c>bench --vit</c>: the dense Vision Transformer against the Kronecker one (fixed block shapes, and λ2's search) on
+/// MNIST, in one process with the same seed, rows and epochs. Each run holds out a validation split of the training
+/// rows (the settings below were chosen on it); the test set is scored once per run, at the end. Writes vit.json.
+/// </summary>
+internal static class VitBench
+{
+    /// <summary>The ViT: 7x7 patches (16 tokens), width 64 in 4 heads, 2 blocks, MLP 128 wide.</summary>
+    public const int Patch = 7, Dimension = 64, Depth = 2, Heads = 4, MlpRatio = 2;
+
+    /// <summary>
+    /// The fixed Kronecker configuration, chosen on the validation split for the issue's budget (at most 10 % of the
+    /// dense parameters and 25 % of its training FLOPs): rank 2, and per layer a block with few rows and many
+    /// columns (the factored product costs about <c>r·(1/p + 1/n)</c> of the dense one, so a tall grid of wide
+    /// blocks), the same in both blocks: patch 49→64, qkv 64→192, proj 64→64, fc1 64→128, fc2 128→64; the
+    /// classifier's shape is automatic.
+    /// </summary>
+    public const int FixedRank = 2;
+    public const string FixedBlocks = "4x7,4x32,4x32,4x32,4x64,4x32,4x32,4x32,4x64,auto";
+    public const double LearningRate = 3e-3, ValidationFraction = 0.1;
+    public const int DefaultTrainRows = 12000, DefaultEpochs = 8, DefaultBatch = 64;
+
+    public const string Usage = """
+        bench --vit [--data DIR] [--epochs N] [--out DIR] [--train-rows N] [--test-rows N] [--seed S] [--rank R] [--block MxN,...] [--lr X] [--batch N]
+          Dense ViT against Kronecker ViT (fixed block shapes, and λ2's search) on MNIST in one run; writes DIR/vit.json and each model's zip
+          (default DIR: artifacts/bench-vit). Defaults: 12,000 training rows (10 % held out for validation), the whole test set, 8 epochs,
+          batch 64, lr 0.003; ViT patch 7, width 64, 4 heads, 2 blocks, MLP x2; Kronecker rank 2, blocks 4x7,4x32,4x32,4x32,4x64 (x2 blocks),auto
+        """;
+
+    private static readonly HashSet<string> ValueOptions = ["--data", "--epochs", "--out", "--train-rows", "--test-rows", "--seed", "--rank", "--block", "--lr", "--batch"];
+
+    public static int Run(IEnumerable<string> args)
+    {
+        var cl = new CommandLine(args, ValueOptions, new HashSet<string>());
+        var dataFolder = cl.Text("--data") ?? DataLocation.DefaultMnistFolder;
+        var outFolder = Path.GetFullPath(cl.Text("--out") ?? Path.Combine("artifacts", "bench-vit"));
+        int epochs = cl.Int("--epochs", min: 1) ?? DefaultEpochs;
+        int seed = cl.Int("--seed", min: 0) ?? 0;
+        int rank = cl.Int("--rank", min: 1) ?? FixedRank;
+        int batch = cl.Int("--batch", min: 1) ?? DefaultBatch;
+        double lr = cl.Text("--lr") is { } text ? double.Parse(text, CultureInfo.InvariantCulture) : LearningRate;
+        BlockShape?[] blocks;
+        try
+        {
+            blocks = (cl.Text("--block") ?? FixedBlocks).Split(',', StringSplitOptions.TrimEntries)
+                .Select(s => s.Equals("auto", StringComparison.OrdinalIgnoreCase) ? (BlockShape?)null : BlockShape.Parse(s)).ToArray();
+        }
+        catch (FormatException e)
+        {
+            throw new UsageException($"--block: {e.Message}");
+        }
+
+        if (!Directory.Exists(dataFolder) && cl.Text("--data") is null)
+            throw new UsageException($"No --data given and the MNIST cache '{dataFolder}' does not exist: run build/setup.sh first.");
+        IdxDataset.CheckFolder(dataFolder);
+        var trainRows = IdxDataset.Load(dataFolder, train: true, cl.Int("--train-rows", min: 1) ?? DefaultTrainRows);
+        var testRows = IdxDataset.Load(dataFolder, train: false, cl.Int("--test-rows", min: 1));
+        var (height, width) = IdxDataset.ImageSize(dataFolder, train: true);
+        Directory.CreateDirectory(outFolder);
+        Console.WriteLine($"ViT benchmark on {trainRows.Count} training rows ({ValidationFraction:P0} held out for validation) and {testRows.Count} test rows, "
+            + $"{epochs} epochs, batch {batch}, lr {lr.ToString(CultureInfo.InvariantCulture)}, seed {seed}");
+
+        BenchRow Run(string name, string file, Action<BlockSparseTrainer.Options> configure)
+        {
+            Console.WriteLine();
+            Console.WriteLine($"== {name}");
+            var ml = new MLContext(seed);
+            var options = new BlockSparseTrainer.Options
+            {
+                FeatureColumnName = nameof(IdxImage.Pixels),
+                Architecture = NetworkArchitecture.VisionTransformer,
+                ImageShape = new ImageShape(1, height, width),
+                VitPatchSize = Patch, VitDimension = Dimension, VitDepth = Depth, VitHeads = Heads, VitMlpRatio = MlpRatio,
+                Epochs = epochs, BatchSize = batch, LearningRate = lr, Seed = seed,
+                ValidationFraction = ValidationFraction,
+                Progress = new ConsoleProgress(),
+            };
+            configure(options);
+            var train = IdxDataset.ToDataView(ml, trainRows);
+            var chain = ml.Transforms.Conversion.MapValueToKey("Label").Append(ml.MulticlassClassification.Trainers.BlockSparse(options)).Fit(train);
+            using var model = chain.LastTransformer;
+            var test = ml.MulticlassClassification.Evaluate(chain.Transform(IdxDataset.ToDataView(ml, testRows)));
+            long zip = OutputFile.Write(Path.Combine(outFolder, file + ".zip"), temporary => ml.Model.Save(chain, train.Schema, temporary));
+            var report = model.Report;
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"validation accuracy {model.History[^1].ValidationAccuracy:P2}, test accuracy {test.MicroAccuracy:P2}"));
+            Console.Write(report.ToTable());
+            return new BenchRow(name, model.History[^1].ValidationAccuracy ?? double.NaN, test.MicroAccuracy, report.TrainableParameters,
+                model.History.Sum(h => h.TrainingFlops), model.History.Average(h => h.Seconds), model.History.Min(h => h.Seconds),
+                report.BlockSparsity, report.ChosenBlockShapes, zip);
+        }
+
+        var rows = new List<BenchRow>
+        {
+            Run("Dense ViT", "vit-dense", o => o.Method = BlockSparseMethod.Dense),
+            Run($"Kronecker ViT r{rank} fixed blocks", "vit-kronecker", o => { o.Rank = rank; o.LayerBlockShapes = blocks; }),
+            Run($"Kronecker ViT r{rank} λ2 search", "vit-kronecker-search", o => { o.Rank = rank; o.SearchBlockShapes = true; }),
+        };
+        Console.WriteLine();
+        Console.Write(Table(rows));
+        var jsonPath = Path.Combine(outFolder, "vit.json");
+        OutputFile.Write(jsonPath, temporary => File.WriteAllText(temporary, JsonSerializer.Serialize(rows, new JsonSerializerOptions { WriteIndented = true, PropertyNamingPolicy = JsonNamingPolicy.CamelCase })));
+        Console.WriteLine($"Wrote {jsonPath}");
+        return 0;
+    }
+
+    /// <summary>One run's figures; ratios in the table are against the first (dense) row.</summary>
+    internal sealed record BenchRow(string Method, double ValidationAccuracy, double TestAccuracy, long TrainableParameters, long TrainingFlops,
+        double SecondsPerEpoch, double FastestEpochSeconds, double BlockSparsity, IReadOnlyList<string?> ChosenBlockShapes, long ModelBytes);
+
+    public static string Table(IReadOnlyList<BenchRow> rows)
+    {
+        var dense = rows[0];
+        var text = new StringBuilder();
+        text.AppendLine("| method | validation accuracy | test accuracy | trainable params | training FLOPs (run) | s / epoch (mean) | s / epoch (fastest) | block sparsity | model zip |");
+        text.AppendLine("|---|---|---|---|---|---|---|---|---|");
+        foreach (var r in rows)
+        {
+            text.AppendLine(string.Create(CultureInfo.InvariantCulture,
+                $"| {r.Method} | {r.ValidationAccuracy:P2} | {r.TestAccuracy:P2} | {r.TrainableParameters:N0} ({(double)r.TrainableParameters / dense.TrainableParameters:P1}) "
+                + $"| {r.TrainingFlops / 1e9:F1} G ({(double)r.TrainingFlops / dense.TrainingFlops:P1}) | {r.SecondsPerEpoch:F1} ({r.SecondsPerEpoch / dense.SecondsPerEpoch:F2}×) "
+                + $"| {r.FastestEpochSeconds:F1} ({r.FastestEpochSeconds / dense.FastestEpochSeconds:F2}×) | {r.BlockSparsity:P1} | {r.ModelBytes:N0} B |"));
+        }
+        foreach (var r in rows.Skip(1))
+            text.AppendLine($"{r.Method}: block shapes {string.Join(", ", r.ChosenBlockShapes.Select(s => s ?? "dense"))}");
+        return text.ToString();
+    }
+}
