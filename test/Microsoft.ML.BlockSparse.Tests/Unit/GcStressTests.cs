@@ -46,8 +46,8 @@ public class GcStressTests : IDisposable
         return ml.Transforms.Conversion.MapValueToKey("Label").Fit(data).Transform(data);
     }
 
-    /// <summary>Every training path: each method, λ2 search, pruning, validation with early stopping, checkpoints, LeNet5.</summary>
-    private static readonly string[] PathNames = ["kronecker", "search", "dense", "grouplasso", "validation+checkpoints", "lenet5"];
+    /// <summary>Every training path: each method, λ2 search, pruning, validation with early stopping, checkpoints, LeNet5, the Vision Transformer.</summary>
+    private static readonly string[] PathNames = ["kronecker", "search", "dense", "grouplasso", "validation+checkpoints", "lenet5", "vit"];
 
     public static TheoryData<string> Paths => new(PathNames);
 
@@ -84,6 +84,16 @@ public class GcStressTests : IDisposable
             case "lenet5":
                 options.Architecture = NetworkArchitecture.LeNet5;
                 options.ImageShape = new ImageShape(1, 12, 12);
+                break;
+            case "vit":
+                // 9 tokens of 4x4 pixels, width 8 in 2 heads; 2x2 blocks tile every encoder layer.
+                options.Architecture = NetworkArchitecture.VisionTransformer;
+                options.ImageShape = new ImageShape(1, 12, 12);
+                options.VitPatchSize = 4;
+                options.VitDimension = 8;
+                options.VitHeads = 2;
+                options.VitDepth = 1;
+                options.BlockShape = new BlockShape(2, 2);
                 break;
         }
         return options;
