@@ -41,13 +41,20 @@ internal static class BenchCommand
           --rank, --block  the fixed Kronecker configuration (default: rank 2, blocks 4x112,2x60,auto, λ1 0.0005 +0.0001/5 epochs, lr 0.005);
                            GroupLasso uses the same blocks; Dense and the λ2 search use the library defaults
           --lenet  also Dense LeNet5 and Kronecker LeNet5 (rank 4, automatic channel blocks, lr 0.005) rows, measured against the dense LeNet5
+        bench --scale [--out DIR] [--no-malloc-tuning]
+          one training step of one square layer, dense against Kronecker (balanced blocks, ranks 2 and 4), widths 256 to 8192,
+          1 thread and all threads, interleaved; writes DIR/scale.json, DIR/scale.md and DIR/scale.png (default DIR: artifacts/scale)
+          --no-malloc-tuning  leaves glibc's malloc as it is (the library tunes it before training; see README)
         """;
 
-    private static readonly HashSet<string> ValueOptions = ["--data", "--epochs", "--out", "--train-rows", "--test-rows", "--seed", "--rank", "--block"];
+    private static readonly HashSet<string> ValueOptions = ["--data", "--epochs", "--out", "--train-rows", "--test-rows", "--seed", "--rank", "--block",
+        "--scale-widths", "--scale-repeats"];
 
     public static int Run(IEnumerable<string> args)
     {
-        var cl = new CommandLine(args, ValueOptions, new HashSet<string> { "--lenet" });
+        var cl = new CommandLine(args, ValueOptions, new HashSet<string> { "--lenet", "--scale", "--no-malloc-tuning" });
+        if (cl.Has("--scale"))
+            return ScaleBench.Run(cl, Path.GetFullPath(cl.Text("--out") ?? Path.Combine("artifacts", "scale")));
         var dataFolder = cl.Text("--data") ?? DataLocation.DefaultMnistFolder;
         var outFolder = Path.GetFullPath(cl.Text("--out") ?? Path.Combine("artifacts", "bench"));
         int epochs = cl.Int("--epochs", min: 1) ?? new BlockSparseTrainer.Options().Epochs;
