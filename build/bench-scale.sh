@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Re-runs `bench --scale` twice (the library's malloc setting on, then off with --no-malloc-tuning; two
 # processes, because the setting is process-wide) and rewrites the scaling table in README.md between the
-# scale:begin and scale:end markers from the two scale.json files. Run it on a quiet machine: every
+# scale:begin and scale:end markers from the two scale.json files, and copies the chart to docs/scale.png. Run it on a quiet machine: every
 # number is a measured time. Usage: bash build/bench-scale.sh [--no-readme]
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -11,6 +11,7 @@ app=(dotnet src/Samples/bin/Release/net10.0/BlockSparse.Samples.dll)
 "${app[@]}" bench --scale --out artifacts/scale
 "${app[@]}" bench --scale --no-malloc-tuning --out artifacts/scale-untuned
 [[ "${1:-}" == "--no-readme" ]] && exit 0
+cp artifacts/scale/scale.png docs/scale.png
 
 tuned=artifacts/scale/scale.json untuned=artifacts/scale-untuned/scale.json
 table=$(jq -r --slurpfile off "$untuned" '

@@ -42,7 +42,7 @@ internal static class BenchCommand
                            GroupLasso uses the same blocks; Dense and the λ2 search use the library defaults
           --lenet  also Dense LeNet5 and Kronecker LeNet5 (rank 4, automatic channel blocks, lr 0.005) rows, measured against the dense LeNet5
           --wide-only  only the wide rows: an MLP with hidden layers 2048 and 2048, dense and Kronecker (rank 2, blocks 32x28,32x64,auto,
-                       lr 0.001), 3 epochs unless --epochs is given; the full bench runs them after the others
+                       lr 0.01, no λ1), 3 epochs unless --epochs is given; the full bench runs them after the others
         bench --scale [--out DIR] [--no-malloc-tuning]
           one training step of one square layer, dense against Kronecker (balanced blocks, ranks 2 and 4), widths 256 to 8192,
           1 thread and all threads, interleaved; writes DIR/scale.json, DIR/scale.md and DIR/scale.png (default DIR: artifacts/scale)

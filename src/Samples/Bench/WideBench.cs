@@ -13,14 +13,17 @@ internal static class WideBench
     public static readonly int[] Hidden = [2048, 2048];
 
     /// <summary>
-    /// The Kronecker configuration, chosen on a validation split (10 % of the training rows, test set not
-    /// looked at; README, "When the method pays: scaling"): rank 2 and blocks with as many grid rows as
-    /// block columns (balanced, the cheapest for a given rank: <c>r·(1/p + 1/n)</c> of the dense FLOPs), so
-    /// both hidden layers train at about 6-10 % of their dense FLOPs; the output layer's shape is automatic.
+    /// The Kronecker configuration, chosen on a validation split (10 % of 15,000 training rows, 2 epochs; the
+    /// test set not looked at; README, "When the method pays: scaling"): rank 2 and balanced blocks (as many
+    /// grid rows as block columns, the cheapest for a given rank: <c>r·(1/p + 1/n)</c> of the dense FLOPs),
+    /// so the hidden layers train at 6-10 % of their dense FLOPs; the output layer's shape is automatic.
+    /// Validation accuracy after 2 epochs: lr 0.001 with the default λ1 88.7 %, lr 0.003 91.8 %, rank 4 at
+    /// lr 0.003 without λ1 93.7 %, rank 2 at lr 0.01 without λ1 95.1 % (the dense network: 96.8 %). λ1 is off:
+    /// this row is about training speed, and in a few epochs the gate penalty only costs accuracy.
     /// </summary>
     public const int Rank = 2;
     public const string Blocks = "32x28,32x64,auto";
-    public const double LearningRate = 0.001;
+    public const double LearningRate = 0.01;
 
     /// <summary>Epochs of both wide rows unless --epochs is given: enough for the dense network to converge on MNIST, and the dense row stays within minutes.</summary>
     public const int Epochs = 3;
@@ -38,6 +41,8 @@ internal static class WideBench
             o.Rank = Rank;
             o.LayerBlockShapes = BenchCommand.ParseBlocks(Blocks);
             o.LearningRate = LearningRate;
+            o.L1Start = 0;
+            o.L1Increment = 0;
         }) with { Architecture = Architecture };
     }
 }
