@@ -10,13 +10,17 @@ namespace Microsoft.ML.BlockSparse;
 /// </summary>
 /// <remarks>
 /// Scoring runs the exported ONNX network through ONNX Runtime, so it needs neither TorchSharp nor
-/// libtorch. <c>mlContext.Model.Save</c> writes that scoring chain of ML.NET's own transformers;
-/// <c>mlContext.Model.Load</c> returns it as a <see cref="TransformerChain{TLastTransformer}"/>
-/// (ML.NET keeps the API to reload a custom transformer type internal), after
-/// <c>mlContext.ComponentCatalog.RegisterAssembly(typeof(BlockSparseModel).Assembly)</c>.
+/// libtorch. <c>mlContext.Model.Save</c> writes that scoring chain of ML.NET's own transformers plus one
+/// custom mapping of the TorchSharp-free <c>Microsoft.ML.BlockSparse.Scoring</c> assembly (package
+/// BlockSparse.MLNet.Scoring); <c>mlContext.Model.Load</c> returns it as a
+/// <see cref="TransformerChain{TLastTransformer}"/> (ML.NET keeps the API to reload a custom transformer type
+/// internal). ML.NET finds the mapping by itself when that assembly ships with the application.
 /// The report and history are available here, on the object <c>Fit</c> returns.
+/// It is an <see cref="ISingleFeaturePredictionTransformer{TModel}"/>, so ML.NET's
+/// <c>PermutationFeatureImportance</c> accepts it (pass this model, not the chain, with data already
+/// transformed by the steps before it).
 /// </remarks>
-public sealed class BlockSparseModel : ITransformer, IDisposable
+public sealed class BlockSparseModel : ISingleFeaturePredictionTransformer<BlockSparseModel>, IDisposable
 {
     private readonly ITransformer scoring;
     private readonly byte[] onnxModel;
@@ -53,6 +57,15 @@ public sealed class BlockSparseModel : ITransformer, IDisposable
     /// Kronecker product). Null for the other methods, which never build dense weights.
     /// </summary>
     public IReadOnlyList<DenseLayerWeights>? DenseWeights { get; internal init; }
+
+    /// <summary>The feature column the model reads.</summary>
+    public string FeatureColumnName => inputCheck.FeatureColumnName;
+
+    /// <summary>The feature column's type: a vector of <see cref="FeatureLength"/> floats.</summary>
+    DataViewType ISingleFeaturePredictionTransformer<BlockSparseModel>.FeatureColumnType => new VectorDataViewType(NumberDataViewType.Single, FeatureLength);
+
+    /// <summary>The model itself: a BlockSparse model has no separate predictor object.</summary>
+    BlockSparseModel IPredictionTransformer<BlockSparseModel>.Model => this;
 
     /// <summary>Number of classes (length of <c>Score</c>).</summary>
     public int ClassCount { get; }
