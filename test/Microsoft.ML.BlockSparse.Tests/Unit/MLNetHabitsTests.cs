@@ -65,6 +65,12 @@ public class MLNetHabitsTests
         Assert.Equal(model.History.Select(h => h.Loss), seen.Select(s => s.Loss));
     }
 
+    [Theory]
+    [InlineData(0, 10, "[....................]")]
+    [InlineData(5, 10, "[##########..........]")]
+    [InlineData(10, 10, "[####################]")]
+    public void TheSamplesProgressBarFillsWithTheEpochs(int done, int total, string bar) => Assert.Equal(bar, Samples.ConsoleProgress.Bar(done, total));
+
     private sealed class Recorder(List<EpochSummary> seen) : IProgress<EpochSummary>
     {
         public void Report(EpochSummary value) => seen.Add(value);
