@@ -8,7 +8,8 @@
 #      mlContext.Model.Load, scores the same rows, and fails if a TorchSharp assembly or libtorch got loaded;
 #   4. the two apps' scores must be identical, and the scoring app's `dotnet publish -r linux-x64` must stay
 #      under 80 MiB (printed).
-# Needs the Release build of src/ (build/test.sh runs it after the tests). BLOCKSPARSE_KEEP=1 keeps the folder.
+# Builds src/ in Release if needed (build/test.sh runs it after the tests). BLOCKSPARSE_KEEP=1 keeps the folder;
+# BLOCKSPARSE_PACKAGE_TEST_IMAGES=1 also measures a scoring app that carries ImageAnalytics.
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 here="$root/build/package-test"
@@ -80,4 +81,13 @@ mib=$(( (size + 1048575) / 1048576 ))
 say "scoring app: dotnet publish -r linux-x64 is $mib MiB ($size bytes)"
 if ls "$work/publish" | grep -qi torch; then say "FAILED: the published scoring app carries $(ls "$work/publish" | grep -i torch)"; exit 1; fi
 (( mib < 80 )) || { say "FAILED: the published scoring app is $mib MiB; expected under 80"; exit 1; }
+
+# With BLOCKSPARSE_PACKAGE_TEST_IMAGES=1: the same app with what image models need at scoring time
+# (ImageAnalytics and SkiaSharp's Linux natives), published the same way, to see the size budget for them.
+if [[ ${BLOCKSPARSE_PACKAGE_TEST_IMAGES:-0} == 1 ]]; then
+  app ScoreImages Score.cs "BlockSparse.MLNet.Scoring@$version" "Microsoft.ML.ImageAnalytics@5.0.1" "SkiaSharp.NativeAssets.Linux.NoDependencies@2.88.9"
+  dotnet publish "$work/ScoreImages" -c Release -r linux-x64 -nologo -v q --configfile "$work/nuget.config" -o "$work/publish-images"
+  size=$(du -sb "$work/publish-images" | cut -f1)
+  say "scoring app with ImageAnalytics + SkiaSharp natives: dotnet publish -r linux-x64 is $(( (size + 1048575) / 1048576 )) MiB ($size bytes)"
+fi
 say "passed"
