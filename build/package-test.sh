@@ -4,6 +4,7 @@
 #      stale copy in the NuGet cache is ever used);
 #   2. a fresh console app referencing BlockSparse.MLNet + libtorch-cpu-linux-x64 through that feed trains a
 #      small model on synthetic data, saves it and writes its scores;
+#   2b. the same app without the native package must fail with a message naming libtorch-cpu-linux-x64;
 #   3. a second fresh app referencing only BlockSparse.MLNet.Scoring loads the zip with plain
 #      mlContext.Model.Load, scores the same rows, and fails if a TorchSharp assembly or libtorch got loaded;
 #   4. the two apps' scores must be identical, and the scoring app's `dotnet publish -r linux-x64` must stay
@@ -60,6 +61,20 @@ say "training app (BlockSparse.MLNet + libtorch-cpu-linux-x64)"
 app Train Train.cs "BlockSparse.MLNet@$version" "libtorch-cpu-linux-x64@2.10.0"
 # One OpenMP thread: libtorch's spinning threads crawl on a small machine shared with other jobs.
 OMP_NUM_THREADS=1 dotnet "$work/Train/bin/Train.dll" "$work/model.zip" "$work/train-scores.txt"
+
+say "training app without the native package"
+# The same app minus libtorch, with no NuGet cache to fall back on (TorchSharp looks there too): Fit must
+# name the package to add.
+cp -r "$work/Train/bin" "$work/no-natives"
+find "$work/no-natives" \( -name 'libtorch*' -o -name 'libLibTorchSharp*' -o -name 'libc10*' \) -delete
+mkdir -p "$work/empty-home"
+if HOME="$work/empty-home" NUGET_PACKAGES="$work/empty-home/packages" DOTNET_CLI_HOME="$work/empty-home" \
+    dotnet "$work/no-natives/Train.dll" "$work/no-natives.zip" "$work/no-natives.txt" > "$work/no-natives.log" 2>&1; then
+  say "FAILED: training without native libraries did not fail"; exit 1
+fi
+grep -q 'Unhandled exception. System.InvalidOperationException: BlockSparse trains with TorchSharp.*dotnet add package libtorch-cpu-linux-x64' "$work/no-natives.log" \
+  || { say "FAILED: training without natives did not name the package to add:"; grep -m3 -i 'exception' "$work/no-natives.log"; exit 1; }
+say "without natives, Fit says: $(grep -o 'for the CPU add the package libtorch-cpu-linux-x64[^,]*' "$work/no-natives.log" | head -1)"
 
 say "scoring app (BlockSparse.MLNet.Scoring only)"
 app Score Score.cs "BlockSparse.MLNet.Scoring@$version"
