@@ -76,7 +76,13 @@ public sealed class BlockSparseModel : ISingleFeaturePredictionTransformer<Block
     /// <summary>Size in bytes of the ONNX network the model stores (factors, not dense weights).</summary>
     public long OnnxModelBytes => onnxModel.LongLength;
 
-    /// <summary>Writes the network as a standalone ONNX model (input: the feature column, output: <c>Score</c>).</summary>
+    /// <summary>
+    /// Writes the network as a standalone ONNX model, in factored form, for ONNX Runtime in any language or an ONNX
+    /// serving engine: one input named after the feature column (<c>float</c>, shape <c>[FeatureLength]</c>, no batch
+    /// axis) and one output <c>Score</c> (<c>float</c>, shape <c>[ClassCount]</c>, softmax probabilities in the order of
+    /// the label's key values). The arg-max and the label values stay with the caller. From a saved zip,
+    /// <c>OnnxNetworkFile.Read</c> (scoring package) returns the same bytes.
+    /// </summary>
     public void SaveOnnx(Stream destination)
     {
         ArgumentNullException.ThrowIfNull(destination);
