@@ -121,15 +121,18 @@ internal static class BenchCommand
     public static string Table(IReadOnlyList<BenchResult> results)
     {
         var text = new StringBuilder();
-        text.AppendLine("| method | test accuracy | block sparsity | trainable params | training FLOPs (run) | s / epoch | peak memory | model zip | Transform rows/s | PredictionEngine rows/s |");
-        text.AppendLine("|---|---|---|---|---|---|---|---|---|---|");
+        text.AppendLine("| method | test accuracy | block sparsity | trainable params | training FLOPs (run) | s / epoch | peak memory | model zip | inference FLOPs/row (ONNX) | Transform rows/s | PredictionEngine rows/s |");
+        text.AppendLine("|---|---|---|---|---|---|---|---|---|---|---|");
         foreach (var r in results)
         {
             var dense = results.First(x => x.Architecture == r.Architecture);
             text.AppendLine(string.Create(CultureInfo.InvariantCulture,
                 $"| {r.Method} | {r.TestAccuracy:P2} | {r.BlockSparsity:P1} | {r.TrainableParameters:N0} ({Ratio(r.TrainableParameters, dense.TrainableParameters)}) "
                 + $"| {r.TrainingFlops / 1e9:F1} G ({Ratio(r.TrainingFlops, dense.TrainingFlops)}) | {r.SecondsPerEpoch:F2} ({r.SecondsPerEpoch / dense.SecondsPerEpoch:F2}×) "
-                + $"| {r.PeakWorkingSetBytes / 1048576.0:F0} MiB | {r.ModelBytes:N0} B | {r.TransformRowsPerSecond:N0} | {r.PredictionEngineRowsPerSecond:N0} |"));
+                + $"| {r.PeakWorkingSetBytes / 1048576.0:F0} MiB | {r.ModelBytes:N0} B "
+                + $"| {r.InferenceFlopsPerExample / 1e3:F1} k ({Ratio(r.InferenceFlopsPerExample, dense.InferenceFlopsPerExample)}) "
+                + $"| {r.TransformRowsPerSecond:N0} ({r.TransformRowsPerSecond / dense.TransformRowsPerSecond:F2}×) "
+                + $"| {r.PredictionEngineRowsPerSecond:N0} ({r.PredictionEngineRowsPerSecond / dense.PredictionEngineRowsPerSecond:F2}×) |"));
         }
         return text.ToString();
     }
@@ -196,8 +199,9 @@ internal static class BenchCommand
                 BlockSparsity = report.BlockSparsity,
                 TrainableParameters = report.TrainableParameters,
                 DenseParameters = report.DenseParameters,
-                TrainingFlops = model.History.Sum(h => h.TrainingFlops),
-                DenseTrainingFlops = report.DenseTrainingFlopsPerExample * trainRows.Count * model.History.Count,
+                TrainingFlops = report.RunTrainingFlops!.Value,
+                DenseTrainingFlops = report.RunDenseTrainingFlops!.Value,
+                InferenceFlopsPerExample = report.InferenceFlopsPerExample,
                 SecondsPerEpoch = model.History.Average(h => h.Seconds),
                 PeakWorkingSetBytes = peak,
                 ModelBytes = modelBytes,
