@@ -20,7 +20,7 @@ namespace Microsoft.ML.BlockSparse.Export;
 /// </remarks>
 internal static class OnnxExporter
 {
-    public const string ScoreName = "Score";
+    public const string ScoreName = ScoringColumns.Score;
 
     public static byte[] Export(BlockSparseNetwork network, string inputName)
     {

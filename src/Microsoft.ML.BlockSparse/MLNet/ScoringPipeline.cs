@@ -11,7 +11,7 @@ namespace Microsoft.ML.BlockSparse.MLNet;
 /// </summary>
 internal static class ScoringPipeline
 {
-    public const string PredictedLabelColumnName = "PredictedLabel";
+    public const string PredictedLabelColumnName = ScoringColumns.PredictedLabel;
     private const string KeyValuesKind = "KeyValues";
 
     public static ITransformer Build(byte[] onnxModel, string featureColumnName, DataViewSchema.Column label, int classCount, IDataView input)

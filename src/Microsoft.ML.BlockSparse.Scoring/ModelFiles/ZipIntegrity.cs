@@ -1,6 +1,6 @@
 using System.IO.Compression;
 
-namespace Microsoft.ML.BlockSparse.MLNet;
+namespace Microsoft.ML.BlockSparse.ModelFiles;
 
 /// <summary>
 /// Checks that every entry of a model zip is complete and still has the content it was saved with.

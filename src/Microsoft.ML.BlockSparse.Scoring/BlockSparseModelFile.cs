@@ -1,5 +1,4 @@
-using Microsoft.ML.BlockSparse.Export;
-using Microsoft.ML.BlockSparse.MLNet;
+using Microsoft.ML.BlockSparse.ModelFiles;
 using Microsoft.ML.Data;
 
 namespace Microsoft.ML.BlockSparse;
@@ -58,12 +57,12 @@ public static class BlockSparseModelFile
                 $"Model file '{path}' has an ONNX network that reads the input '{names.Groups["has"].Value}', but the model feeds it the column "
                 + $"'{names.Groups["fed"].Value}'; expected the network the trainer exported, whose input is named after the feature column.", e);
         }
-        if (output.GetColumnOrNull(OnnxExporter.ScoreName) is null || output.GetColumnOrNull(ScoringPipeline.PredictedLabelColumnName) is null)
+        if (output.GetColumnOrNull(ScoringColumns.Score) is null || output.GetColumnOrNull(ScoringColumns.PredictedLabel) is null)
         {
             (model as IDisposable)?.Dispose();
             throw new InvalidDataException(
                 $"Model file '{path}' is an ML.NET model, but not a classifier: its output lacks the "
-                + $"'{OnnxExporter.ScoreName}' and '{ScoringPipeline.PredictedLabelColumnName}' columns a BlockSparse model produces.");
+                + $"'{ScoringColumns.Score}' and '{ScoringColumns.PredictedLabel}' columns a BlockSparse model produces.");
         }
         return model;
     }

@@ -1,4 +1,4 @@
-namespace Microsoft.ML.BlockSparse.MLNet;
+namespace Microsoft.ML.BlockSparse.ModelFiles;
 
 /// <summary>
 /// The CRC-32 of the zip format (IEEE 802.3, reflected polynomial 0xEDB88320), so saved models can be
