@@ -100,6 +100,11 @@ public class BaselineTests(MnistSlice mnist) : IClassFixture<MnistSlice>
         Assert.Equal(model.Report.DenseTrainingFlopsPerExample * mnist.Train.Count * 3, model.Report.RunDenseTrainingFlops);
         Assert.Contains("runTrainingFlops", model.Report.ToJson());
         Assert.Contains("whole run", model.Report.ToTable());
+        // The trained, pruned model's ONNX does exactly the report's inference FLOPs.
+        using var onnx = new MemoryStream();
+        model.SaveOnnx(onnx);
+        Assert.Equal(model.Report.InferenceFlopsPerExample, OnnxFlops.Total(onnx.ToArray()));
+        Assert.True(model.Report.InferenceFlopsPerExample < model.Report.DenseInferenceFlopsPerExample);
         Assert.Equal(3, model.Report.Layers[0].CandidateBlockShapes!.Count);
         Assert.DoesNotContain("+", model.Report.Layers[0].BlockShape);
         Assert.Contains("chosenBlockShapes", model.Report.ToJson());
