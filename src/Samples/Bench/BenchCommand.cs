@@ -21,7 +21,9 @@ internal static class BenchCommand
     /// rank 2 with tall grids and wide blocks, so the factored product costs about <c>r·(1/p + 1/n)</c> of
     /// the dense one (docs/method.md). 4x112 blocks read four image rows at a time; the output layer's shape is
     /// chosen automatically. Half the default λ1 keeps more of the scarce capacity (still over 50 % zero
-    /// blocks), and a learning rate of 0.005 measured best for it (README, "Benchmark").
+    /// blocks), and a learning rate of 0.005 measured best for it (README, "Benchmark"; first measured on the
+    /// test set, now re-checked on a validation split by <c>build/sweep.sh --bench-only</c>). The 4x112 shape is
+    /// MNIST's layout; the λ2 search row beside it picks layout-agnostic shapes.
     /// </summary>
     public const int FixedRank = 2;
     public const string FixedBlocks = "4x112,2x60,auto";
