@@ -93,9 +93,8 @@ public sealed partial class BlockSparseTrainer
         /// When the block-shape search decides: at the end of this epoch, every layer still holding several candidates keeps
         /// only the one with the largest share of the weight <c>‖W_c‖_F</c> (the one λ2 has favoured so far), and from then
         /// on trains and computes it alone. Every live candidate costs a full factored layer, so the search costs about
-        /// that many epochs of all candidates, then the survivor's cost. Default 1: on MNIST the candidate leading after one
-        /// epoch is the one that leads when λ2 is left to decide alone, and deciding then makes the search cheaper than
-        /// training the candidates for the whole run (README, "Choosing the block shape during training"). 0 never forces
+        /// that many epochs of all candidates, then the survivor's cost. Default 1, the cheapest decision: on MNIST the
+        /// search then costs about what its survivors cost (README, "Choosing the block shape during training"). 0 never forces
         /// the decision: candidates retire only as λ2 collapses them (<see cref="CandidateRetireFraction"/>).
         /// </summary>
         public int ShapeSearchDecisionEpochs { get; set; } = Defaults.ShapeSearchDecisionEpochs;
