@@ -52,6 +52,9 @@ internal static class RunFingerprint
             ["classes"] = Integer(classes),
             [DataKey] = dataDigest,
         };
+        // Only recorded for a block-shape search, so checkpoints of other runs written before the option existed still match.
+        if (plan.Linear.Any(l => l.Candidates.Count > 1))
+            fingerprint[nameof(BlockSparseTrainer.Options.ShapeSearchDecisionEpochs)] = Integer(run.Training.ShapeDecisionEpochs);
         // Only recorded when not the MLP, so checkpoints written before architectures existed still match.
         if (run.Architecture != NetworkArchitecture.Mlp)
         {
