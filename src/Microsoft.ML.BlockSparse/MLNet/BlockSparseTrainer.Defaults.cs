@@ -27,5 +27,7 @@ public sealed partial class BlockSparseTrainer
         public const double CandidateRetireFraction = 0.01;
         public const double GroupLassoLambda = 1e-3;
         public const double GroupLassoPruneThreshold = 1e-3;
+        public const long MemoryCacheBudgetBytes = 2L << 30;
+        public const int ShuffleBufferRows = 16384;
     }
 }
