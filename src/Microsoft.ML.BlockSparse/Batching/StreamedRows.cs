@@ -53,7 +53,9 @@ internal sealed class StreamedRows : IRowBatches
     public IBatchReader Shuffled(int epoch, Generator shuffler, long batchSize)
         => new Reader(this, batchSize, BufferRows, StreamRandom.For(seed, ShufflePurpose, epoch));
 
-    public IBatchReader InOrder(long batchSize) => new Reader(this, batchSize, 0, default);
+    // Validation reads 4096 rows at a time; a batch array of large images that size would be gigabytes, so it is
+    // capped at 2^24 floats (64 MB). Accuracy does not depend on how the rows are batched.
+    public IBatchReader InOrder(long batchSize) => new Reader(this, Math.Min(batchSize, Math.Max(1, (1L << 24) / featureLength)), 0, default);
 
     /// <summary>A pass as the reader sees it, for tests: rows taken from the cursor and rows given out in batches.</summary>
     internal Reader Open(long batchSize, int epoch) => new(this, batchSize, BufferRows, StreamRandom.For(seed, ShufflePurpose, epoch));

@@ -54,10 +54,11 @@ internal static class NetworkTrainer
             {
                 for (long batch = 0; ; batch++)
                 {
-                    run.BeforeBatch();
                     using var scope = NewDisposeScope();
                     if (!batches.TryNext(out var x, out var y))
                         break;
+                    // After the read, so an epoch whose last batch is done ends (and checkpoints) as before.
+                    run.BeforeBatch();
                     long size = y.shape[0];
 
                     var logits = network.call(x);
