@@ -199,7 +199,8 @@ public sealed partial class BlockSparseTrainer
 
         /// <summary>
         /// Fraction of the training rows held out to measure accuracy after every epoch (which rows is decided by
-        /// <see cref="Seed"/>); they are not trained on. Between 0 and 1; 0 (default) holds out nothing.
+        /// <see cref="Seed"/>; when streaming, by a hash of the seed and each row's position, which holds out about
+        /// that fraction); they are not trained on. Between 0 and 1; 0 (default) holds out nothing.
         /// Exclusive with <see cref="ValidationSet"/>.
         /// </summary>
         public double ValidationFraction { get; set; }
