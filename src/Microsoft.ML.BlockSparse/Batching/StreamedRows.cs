@@ -1,3 +1,4 @@
+using System.Runtime.InteropServices;
 using Microsoft.ML.Data;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -150,11 +151,15 @@ internal sealed class StreamedRows : IRowBatches
                 features = labels = null!;
                 return false;
             }
-            using var hostFeatures = tensor(batchFeatures, [n, width]);
-            using var hostLabels = tensor(batchLabels, [n]);
-            // tensor() copies the arrays (they are reused for the next batch); the batch may be shorter than them.
-            features = hostFeatures.narrow(0, 0, n).to(rows.device);
-            labels = hostLabels.narrow(0, 0, n).to(rows.device);
+            // Copied into native tensors: torch.tensor(array) would clone the array into a new pinned managed one per
+            // batch, megabytes each for large images, which the garbage collector lets pile up far past the buffer.
+            var hostFeatures = empty([n, width], dtype: ScalarType.Float32);
+            hostFeatures.bytes = MemoryMarshal.AsBytes(batchFeatures.AsSpan(0, n * width));
+            var hostLabels = empty([n], dtype: ScalarType.Int64);
+            hostLabels.bytes = MemoryMarshal.AsBytes(batchLabels.AsSpan(0, n));
+            // .to() returns the same tensor on the CPU; elsewhere the host copies are the caller's scope's to dispose.
+            features = hostFeatures.to(rows.device);
+            labels = hostLabels.to(rows.device);
             return true;
         }
 

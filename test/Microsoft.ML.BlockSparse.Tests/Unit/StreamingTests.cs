@@ -107,7 +107,10 @@ public class StreamingTests : IDisposable
                 if (!reader.TryNext(out var x, out var y))
                     break;
                 Assert.Equal(x.shape[0], y.shape[0]);
-                order.AddRange(x.select(1, 0).data<float>().ToArray().Select(v => (int)Math.Round(v * 1000)));
+                var numbers = x.select(1, 0).data<float>().ToArray().Select(v => (int)Math.Round(v * 1000)).ToList();
+                // Each row keeps its own label (row i is of class i % 3).
+                Assert.Equal(numbers.Select(i => (long)(i % 3)), y.data<long>().ToArray());
+                order.AddRange(numbers);
                 // Never more rows alive than the buffer plus the batch being filled (and the enumerator's one row of look-ahead).
                 long ahead = source.RowsProduced - producedBefore - reader.RowsGiven;
                 Assert.True(ahead <= Buffer + 1, $"{ahead} rows ahead: produced {source.RowsProduced - producedBefore}, read {reader.RowsRead}, given {reader.RowsGiven}, passes {source.Passes}");
