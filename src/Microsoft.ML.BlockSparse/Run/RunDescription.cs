@@ -48,6 +48,9 @@ internal sealed partial record RunDescription
     public required IProgress<EpochSummary>? Progress { get; init; }
     public required MLContext? LogContext { get; init; }
 
+    /// <summary>Whether training first applies the process-wide malloc setting of <see cref="Torch.NativeAllocator"/>.</summary>
+    public bool TuneNativeAllocator { get; init; } = true;
+
     /// <summary>Validates <paramref name="options"/> and describes the run they ask for.</summary>
     /// <exception cref="ArgumentOutOfRangeException">An option is out of range; the message names it.</exception>
     public static RunDescription From(BlockSparseTrainer.Options options)
@@ -88,6 +91,7 @@ internal sealed partial record RunDescription
             Cancellation = options.CancellationToken,
             Progress = options.Progress,
             LogContext = options.LogContext,
+            TuneNativeAllocator = options.TuneNativeAllocator,
         };
     }
 

@@ -2,6 +2,7 @@ using Microsoft.ML.BlockSparse.Batching;
 using Microsoft.ML.BlockSparse.Checkpoints;
 using Microsoft.ML.BlockSparse.Network;
 using Microsoft.ML.BlockSparse.Run;
+using Microsoft.ML.BlockSparse.Torch;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -72,6 +73,8 @@ internal sealed class TrainingEngine : IDisposable
     /// <summary>Builds the planned network on <see cref="Device"/> and trains it on <paramref name="train"/>.</summary>
     public TrainedNetwork Train(IRowBatches train, IRowBatches? validation, Action<EpochSummary> onEpoch)
     {
+        if (run.TuneNativeAllocator && Device.type == DeviceType.CPU)
+            NativeAllocator.Tune();
         var network = new BlockSparseNetwork(plan, run.Training.Seed);
         try
         {
