@@ -18,7 +18,7 @@ internal static class TrainCommand
         train [--data DIR] [--epochs N] [--rank R] [--block MxN[,MxN...]] [--hidden 300,100] [--seed S]
               [--l1 X] [--l1-increment X] [--lr X] [--lr-schedule cosine|constant] [--batch N] [--device auto|cpu|cuda]
               [--train-rows N] [--test-rows N] [--model FILE.zip] [--report FILE.json]
-              [--method kronecker|dense|grouplasso] [--search] [--candidates MxN/MxN[,...]] [--shape-lambda X] [--shape-lambda-increment X]
+              [--method kronecker|dense|grouplasso] [--search] [--candidates MxN/MxN[,...]] [--shape-lambda X] [--shape-lambda-increment X] [--decide-after N]
               [--group-lasso X] [--target-sparsity F] [--validation-fraction X] [--patience N] [--checkpoint DIR [--resume]]
               [--resume-from FILE] [--test-fraction F] [--image-size WxH] [--channels 1|3] [--architecture mlp|lenet5]
               [--caching auto|memory|stream] [--shuffle-buffer N]
@@ -33,6 +33,7 @@ internal static class TrainCommand
           --search  let λ2 choose each layer's block shape among automatic candidates (small, balanced, large blocks)
           --candidates  candidate shapes per layer for λ2, '/' between candidates and ',' between layers, e.g. 6x14/15x28,10x15/5x10,1x10
           --shape-lambda  λ2 at the start (group penalty over candidate block shapes)
+          --decide-after  the search keeps each layer's strongest candidate after N epochs and trains it alone (default 1; 0: λ2 decides alone)
           --group-lasso  λ of the grouplasso baseline; --target-sparsity prunes its smallest blocks to that fraction
           --model   where to save the model (default artifacts/mnist-blocksparse.zip); an existing file (model or report) is replaced, and the output says so
           --validation-fraction  hold out this fraction of the training rows and print their accuracy after every epoch
@@ -53,7 +54,7 @@ internal static class TrainCommand
     private static readonly HashSet<string> ValueOptions =
         ["--data", "--epochs", "--rank", "--block", "--hidden", "--seed", "--device", "--l1", "--l1-increment", "--lr", "--lr-schedule", "--batch",
          "--train-rows", "--test-rows", "--model", "--report", "--validation-fraction", "--patience", "--checkpoint", "--resume-from",
-         "--method", "--candidates", "--shape-lambda", "--shape-lambda-increment", "--group-lasso", "--target-sparsity",
+         "--method", "--candidates", "--shape-lambda", "--shape-lambda-increment", "--decide-after", "--group-lasso", "--target-sparsity",
          "--test-fraction", "--image-size", "--channels", "--architecture", "--caching", "--shuffle-buffer"];
 
     private static readonly HashSet<string> Flags = ["--resume", "--search"];
@@ -245,6 +246,7 @@ internal static class TrainCommand
         }
         if (cl.Double("--shape-lambda", min: 0) is { } shapeLambda) options.ShapeSearchLambdaStart = shapeLambda;
         if (cl.Double("--shape-lambda-increment", min: 0) is { } shapeLambdaIncrement) options.ShapeSearchLambdaIncrement = shapeLambdaIncrement;
+        if (cl.Int("--decide-after", min: 0) is { } decideAfter) options.ShapeSearchDecisionEpochs = decideAfter;
         if (cl.Double("--group-lasso", min: 0) is { } groupLasso) options.GroupLassoLambda = groupLasso;
         if (cl.Double("--target-sparsity", min: 0) is { } target) options.TargetBlockSparsity = target;
         options.SearchBlockShapes = cl.Has("--search");

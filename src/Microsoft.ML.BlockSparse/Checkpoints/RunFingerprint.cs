@@ -55,6 +55,9 @@ internal static class RunFingerprint
         // Streaming visits the rows in another order than memory: recorded only then, so in-memory checkpoints written before streaming still match.
         if (streaming is not null)
             fingerprint[nameof(BlockSparseTrainer.Options.DataCaching)] = streaming;
+        // Only recorded for a block-shape search, so checkpoints of other runs written before the option existed still match.
+        if (plan.Linear.Any(l => l.Candidates.Count > 1))
+            fingerprint[nameof(BlockSparseTrainer.Options.ShapeSearchDecisionEpochs)] = Integer(run.Training.ShapeDecisionEpochs);
         // Only recorded when not the MLP, so checkpoints written before architectures existed still match.
         if (run.Architecture != NetworkArchitecture.Mlp)
         {

@@ -90,6 +90,16 @@ public sealed partial class BlockSparseTrainer
         public double CandidateRetireFraction { get; set; } = Defaults.CandidateRetireFraction;
 
         /// <summary>
+        /// When the block-shape search decides: at the end of this epoch, every layer still holding several candidates keeps
+        /// only the one with the largest share of the weight <c>‖W_c‖_F</c> (the one λ2 has favoured so far), and from then
+        /// on trains and computes it alone. Every live candidate costs a full factored layer, so the search costs about
+        /// that many epochs of all candidates, then the survivor's cost. Default 1, the cheapest decision: on MNIST the
+        /// search then costs about what its survivors cost (README, "Choosing the block shape during training"). 0 never forces
+        /// the decision: candidates retire only as λ2 collapses them (<see cref="CandidateRetireFraction"/>).
+        /// </summary>
+        public int ShapeSearchDecisionEpochs { get; set; } = Defaults.ShapeSearchDecisionEpochs;
+
+        /// <summary>
         /// λ of the <see cref="BlockSparseMethod.GroupLasso"/> baseline's penalty <c>λ·Σ_blocks ‖W_block‖_F</c>, taken in
         /// Adam's metric (a block goes to zero when its smoothed gradient norm stays below λ). Default 0.001.
         /// </summary>

@@ -1,4 +1,5 @@
 using Microsoft.ML.BlockSparse.Export;
+using Microsoft.ML.BlockSparse.Reporting;
 using Microsoft.ML.BlockSparse.MLNet;
 using Microsoft.ML.BlockSparse.Run;
 using Microsoft.ML.BlockSparse.Training;
@@ -86,7 +87,13 @@ public sealed partial class BlockSparseTrainer : IEstimator<BlockSparseModel>
             run.Progress?.Report(summary);
         });
 
-        var report = trained.Network.Report();
+        var network = trained.Network.Report();
+        // The run's cost, as the epochs were trained (a λ2 search pays for its candidates until they retire).
+        var report = new SparsityReport(network.Layers)
+        {
+            RunTrainingFlops = trained.History.Sum(h => h.TrainingFlops),
+            RunDenseTrainingFlops = network.DenseTrainingFlopsPerExample * data.Train.Count * trained.History.Count,
+        };
         var onnx = OnnxExporter.Export(trained.Network, run.FeatureColumn);
         var scoring = ScoringPipeline.Build(onnx, run.FeatureColumn, label, classes, input);
         var inputCheck = new ScoringInputCheck(run.FeatureColumn, featureLength, run.LabelColumn, classes, LabelKeys.Values(label));

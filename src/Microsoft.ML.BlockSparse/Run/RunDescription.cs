@@ -73,6 +73,7 @@ internal sealed partial record RunDescription
             {
                 Lambda2 = new PenaltySchedule(options.ShapeSearchLambdaStart, options.ShapeSearchLambdaIncrement, options.ShapeSearchLambdaEveryEpochs),
                 CandidateRetireFraction = options.CandidateRetireFraction,
+                ShapeDecisionEpochs = options.ShapeSearchDecisionEpochs,
                 GroupLassoLambda = options.GroupLassoLambda,
                 GroupLassoPruneThreshold = options.GroupLassoPruneThreshold,
                 TargetBlockSparsity = options.TargetBlockSparsity,

@@ -20,13 +20,13 @@ public class SampleBenchCommandTests(MnistSlice mnist) : IClassFixture<MnistSlic
         Assert.Contains("| method | test accuracy | block sparsity | trainable params | training FLOPs (run) |", output);
         using var json = JsonDocument.Parse(File.ReadAllText(Path.Combine(temp.Path, "bench.json")));
         var methods = json.RootElement.EnumerateArray().ToList();
-        Assert.Equal(["Dense", "GroupLasso", "Kronecker 4x112,2x60,auto r2", "Kronecker λ2 search r4", "Dense LeNet5", "Kronecker LeNet5 r4",
+        Assert.Equal(["Dense", "GroupLasso", "Kronecker 4x112,2x60,auto r2", "Kronecker λ2 search r2", "Dense LeNet5", "Kronecker LeNet5 r4",
                 "Dense 2048-2048", "Kronecker 2048-2048 32x28,32x64,auto r2"],
             methods.Select(m => m.GetProperty("method").GetString()));
         string[] fields =
         [
             "testAccuracy", "blockSparsity", "trainableParameters", "trainingFlops", "secondsPerEpoch", "peakWorkingSetBytes",
-            "modelBytes", "transformRowsPerSecond", "predictionEngineRowsPerSecond", "chosenBlockShapes",
+            "modelBytes", "inferenceFlopsPerExample", "transformRowsPerSecond", "predictionEngineRowsPerSecond", "chosenBlockShapes",
         ];
         foreach (var method in methods)
         {
@@ -39,6 +39,10 @@ public class SampleBenchCommandTests(MnistSlice mnist) : IClassFixture<MnistSlic
         long denseFlops = methods[0].GetProperty("trainingFlops").GetInt64();
         Assert.Equal(denseFlops, methods[1].GetProperty("trainingFlops").GetInt64());   // group lasso trains the dense layers
         Assert.True(methods[2].GetProperty("trainingFlops").GetInt64() < denseFlops / 10);
+        // The factored rows' ONNX models skip their zero blocks: fewer inference FLOPs per row than dense.
+        long denseInference = methods[0].GetProperty("inferenceFlopsPerExample").GetInt64();
+        Assert.True(methods[2].GetProperty("inferenceFlopsPerExample").GetInt64() < denseInference / 10);
+        Assert.Matches(@"\| [0-9,]+ \(1\.00×\) \|", output);   // rows/s against dense's, dense's own row at 1.00×
         // GroupLasso is pruned to the fixed Kronecker run's block sparsity.
         Assert.Equal(methods[2].GetProperty("blockSparsity").GetDouble(), methods[1].GetProperty("blockSparsity").GetDouble(), 2);
 
