@@ -21,6 +21,7 @@ internal static class TrainCommand
               [--method kronecker|dense|grouplasso] [--search] [--candidates MxN/MxN[,...]] [--shape-lambda X] [--shape-lambda-increment X] [--decide-after N]
               [--group-lasso X] [--target-sparsity F] [--validation-fraction X] [--patience N] [--checkpoint DIR [--resume]]
               [--resume-from FILE] [--test-fraction F] [--image-size WxH] [--channels 1|3] [--architecture mlp|lenet5|vit]
+              [--caching auto|memory|stream] [--shuffle-buffer N]
               [--patch P] [--vit-dim D] [--vit-depth N] [--vit-heads H] [--vit-mlp-ratio R]
           --architecture  mlp (default: --hidden layers on the flat pixels) or lenet5 (two factored convolutions with pooling,
                     then 120, 84 and the classes; --hidden does not apply, --block takes 5 shapes: conv channel blocks, then linear)
@@ -46,6 +47,9 @@ internal static class TrainCommand
           --resume  continue from the newest checkpoint in the --checkpoint DIR, with the same options
           --resume-from  continue from this checkpoint file (or the newest in this folder) instead, for example the one before
                     a damaged newest checkpoint; with --checkpoint DIR the run keeps writing checkpoints there
+          --caching  memory: copy the training rows into memory once; stream: read (and decode) them again every epoch
+                    through a shuffle buffer, for data larger than memory; auto (default): memory when they fit in 2 GiB
+          --shuffle-buffer  rows in the streaming shuffle buffer (default 16384)
           image folders only:
           --test-fraction  share of each class held out for testing when there are no train/ and test/ folders (default 0.2; split with --seed)
           --image-size     resize every image to WxH (default: the size of the first training image)
@@ -56,7 +60,7 @@ internal static class TrainCommand
         ["--data", "--epochs", "--rank", "--block", "--hidden", "--seed", "--device", "--l1", "--l1-increment", "--lr", "--lr-schedule", "--batch",
          "--train-rows", "--test-rows", "--model", "--report", "--validation-fraction", "--patience", "--checkpoint", "--resume-from",
          "--method", "--candidates", "--shape-lambda", "--shape-lambda-increment", "--decide-after", "--group-lasso", "--target-sparsity",
-         "--test-fraction", "--image-size", "--channels", "--architecture",
+         "--test-fraction", "--image-size", "--channels", "--architecture", "--caching", "--shuffle-buffer",
          "--patch", "--vit-dim", "--vit-depth", "--vit-heads", "--vit-mlp-ratio"];
 
     private static readonly HashSet<string> Flags = ["--resume", "--search"];
@@ -205,6 +209,17 @@ internal static class TrainCommand
         if (cl.Double("--l1-increment", min: 0) is { } l1Increment) options.L1Increment = l1Increment;
         if (cl.Double("--lr", min: double.Epsilon) is { } lr) options.LearningRate = lr;
         if (cl.Int("--batch", min: 1) is { } batch) options.BatchSize = batch;
+        if (cl.Int("--shuffle-buffer", min: 1) is { } buffer) options.ShuffleBufferRows = buffer;
+        if (cl.Text("--caching") is { } caching)
+        {
+            options.DataCaching = caching.ToLowerInvariant() switch
+            {
+                "auto" => DataCaching.Auto,
+                "memory" => DataCaching.Memory,
+                "stream" => DataCaching.Stream,
+                _ => throw new UsageException($"--caching must be auto, memory or stream; got '{caching}'."),
+            };
+        }
         if (cl.Double("--validation-fraction", min: 0) is { } fraction) options.ValidationFraction = fraction;
         if (cl.Int("--patience", min: 0) is { } patience) options.EarlyStoppingPatience = patience;
         if (cl.Text("--checkpoint") is { } checkpoints) options.CheckpointDirectory = Path.GetFullPath(checkpoints);

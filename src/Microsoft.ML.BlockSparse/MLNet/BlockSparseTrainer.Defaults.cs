@@ -33,5 +33,7 @@ public sealed partial class BlockSparseTrainer
         public const int VitDepth = 2;
         public const int VitHeads = 4;
         public const int VitMlpRatio = 2;
+        public const long MemoryCacheBudgetBytes = 2L << 30;
+        public const int ShuffleBufferRows = 16384;
     }
 }

@@ -212,7 +212,8 @@ public sealed partial class BlockSparseTrainer
 
         /// <summary>
         /// Fraction of the training rows held out to measure accuracy after every epoch (which rows is decided by
-        /// <see cref="Seed"/>); they are not trained on. Between 0 and 1; 0 (default) holds out nothing.
+        /// <see cref="Seed"/>; when streaming, by a hash of the seed and each row's position, which holds out about
+        /// that fraction); they are not trained on. Between 0 and 1; 0 (default) holds out nothing.
         /// Exclusive with <see cref="ValidationSet"/>.
         /// </summary>
         public double ValidationFraction { get; set; }
@@ -230,6 +231,29 @@ public sealed partial class BlockSparseTrainer
         /// and the last epoch's weights are kept.
         /// </summary>
         public int EarlyStoppingPatience { get; set; }
+
+        /// <summary>
+        /// Whether the training rows are copied into memory or streamed from the data view every epoch. Default
+        /// <see cref="BlockSparse.DataCaching.Auto"/>: in memory when the features fit in <see cref="MemoryCacheBudgetBytes"/>,
+        /// else streamed. Both are deterministic for a seed, but they visit the rows in different orders, so a model
+        /// trained streaming is not bit-identical to one trained in memory.
+        /// </summary>
+        public DataCaching DataCaching { get; set; } = DataCaching.Auto;
+
+        /// <summary>
+        /// With <see cref="BlockSparse.DataCaching.Auto"/>, the largest feature data (rows × features × 4 bytes) kept in
+        /// memory; larger data is streamed. The in-memory path briefly holds about three times this while it reads the
+        /// rows. Default 2 GiB.
+        /// </summary>
+        public long MemoryCacheBudgetBytes { get; set; } = Defaults.MemoryCacheBudgetBytes;
+
+        /// <summary>
+        /// When streaming, the rows held in the shuffle buffer: each mini-batch row is drawn at random from the
+        /// buffer and replaced by the next row read, so a row can move up to about this many places; the buffer's
+        /// memory is this × features × 4 bytes. More mixes better (data sorted by class needs a buffer of several
+        /// classes' rows); at least the data's row count gives a full random permutation of each epoch. Default 16384.
+        /// </summary>
+        public int ShuffleBufferRows { get; set; } = Defaults.ShuffleBufferRows;
 
         /// <summary>
         /// On Linux with glibc, before training, pins malloc's mmap threshold (32 MiB) and turns off heap trimming,

@@ -73,11 +73,12 @@ public sealed partial class BlockSparseTrainer : IEstimator<BlockSparseModel>
         // Memory and checkpoints are checked before minutes go into reading the data.
         using var engine = TrainingEngine.Open(run, plan);
         using var data = TrainingRows.Prepare(run, input, label, features, featureLength, classes, engine.Device, digest: engine.NeedsDataDigest);
-        engine.Fingerprint(data.Train.Count, data.Validation?.Count ?? 0, data.Digest, featureLength, classes);
+        engine.Fingerprint(data.Train.Count, data.Validation?.Count ?? 0, data.Digest, featureLength, classes, data.Streaming);
 
         using var channel = (run.LogContext as IChannelProvider)?.Start(nameof(BlockSparseTrainer));
         channel?.Info(MessageSensitivity.None, $"BlockSparse: training {data.Train.Count} rows ({featureLength} features, {classes} classes) on {engine.Device.type}"
             + (data.Validation is { } held ? $"; validating on {held.Count} rows" : "")
+            + (data.Streaming is { } streaming ? $"; streamed from the data view every epoch ({streaming})" : "")
             + (data.SkippedMissingLabels > 0 ? $"; skipped {data.SkippedMissingLabels} rows with a missing label" : "")
             + (engine.ResumeNote is { } note ? "; " + note : ""));
         using var trained = engine.Train(data.Train, data.Validation, summary =>

@@ -83,6 +83,9 @@ internal sealed partial record RunDescription
         Require(options.EarlyStoppingPatience >= 0, nameof(BlockSparseTrainer.Options.EarlyStoppingPatience), $"is {options.EarlyStoppingPatience}; use 0 to turn early stopping off");
         Require(options.EarlyStoppingPatience == 0 || options.ValidationFraction > 0 || options.ValidationSet is not null, nameof(BlockSparseTrainer.Options.EarlyStoppingPatience),
             $"is {options.EarlyStoppingPatience}, but there is nothing to validate on; set ValidationFraction or ValidationSet too");
+        Require(Enum.IsDefined(options.DataCaching), nameof(BlockSparseTrainer.Options.DataCaching), $"is {(int)options.DataCaching}; expected Auto, Memory or Stream");
+        Require(options.MemoryCacheBudgetBytes >= 0, nameof(BlockSparseTrainer.Options.MemoryCacheBudgetBytes), $"is {options.MemoryCacheBudgetBytes}; it must be 0 or more (0 streams whenever DataCaching is Auto)");
+        Require(options.ShuffleBufferRows >= 1, nameof(BlockSparseTrainer.Options.ShuffleBufferRows), $"is {options.ShuffleBufferRows}; the shuffle buffer needs at least 1 row (1 reads the rows in order)");
     }
 
     private static void Require(bool condition, string option, string problem)

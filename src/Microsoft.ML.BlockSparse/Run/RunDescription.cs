@@ -42,6 +42,11 @@ internal sealed partial record RunDescription
     public required double ValidationFraction { get; init; }
     public required IDataView? ValidationSet { get; init; }
     public required int EarlyStoppingPatience { get; init; }
+
+    /// <summary>How the rows are read: in memory, streamed, or chosen by size.</summary>
+    public required DataCaching DataCaching { get; init; }
+    public required long MemoryCacheBudgetBytes { get; init; }
+    public required int ShuffleBufferRows { get; init; }
     public required CancellationToken Cancellation { get; init; }
     public required IProgress<EpochSummary>? Progress { get; init; }
     public required MLContext? LogContext { get; init; }
@@ -85,6 +90,9 @@ internal sealed partial record RunDescription
             ValidationFraction = options.ValidationFraction,
             ValidationSet = options.ValidationSet,
             EarlyStoppingPatience = options.EarlyStoppingPatience,
+            DataCaching = options.DataCaching,
+            MemoryCacheBudgetBytes = options.MemoryCacheBudgetBytes,
+            ShuffleBufferRows = options.ShuffleBufferRows,
             Cancellation = options.CancellationToken,
             Progress = options.Progress,
             LogContext = options.LogContext,
