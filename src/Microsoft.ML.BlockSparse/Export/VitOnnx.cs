@@ -10,9 +10,9 @@ namespace Microsoft.ML.BlockSparse.Export;
 /// <c>[C·H·W]</c> cut into patches <c>[T, C·P·P]</c>, the blocks on <c>[T, d]</c>, then the mean over the tokens, <c>[d]</c>.
 /// </summary>
 /// <remarks>
-/// The graph keeps the exporter's opset (13), so LayerNormalization (opset 17) and Gelu (opset 20) are written as
-/// their definitions: <c>(x − mean)/√(var + ε)·γ + β</c> with ReduceMean, and <c>x·(1 + erf(x/√2))/2</c> with Erf.
-/// Linear layers stay factored (<see cref="TokenLinearOnnx"/>).
+/// The graph keeps the exporter's opset (<see cref="OnnxNodes.OpsetVersion"/>, 16), so LayerNormalization (opset 17)
+/// and Gelu (opset 20) are written as their definitions: <c>(x − mean)/√(var + ε)·γ + β</c> with ReduceMean, and
+/// <c>x·(1 + erf(x/√2))/2</c> with Erf. Linear layers stay factored and pruned (<see cref="TokenLinearOnnx"/>).
 /// </remarks>
 internal static class VitOnnx
 {

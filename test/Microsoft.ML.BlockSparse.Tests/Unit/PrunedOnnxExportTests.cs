@@ -2,6 +2,7 @@ using Microsoft.ML.BlockSparse.Export;
 using Microsoft.ML.BlockSparse.Layers;
 using Microsoft.ML.BlockSparse.Network;
 using Microsoft.ML.BlockSparse.Torch;
+using Microsoft.ML.BlockSparse.Transformer;
 using TorchSharp;
 using Xunit;
 using static TorchSharp.torch;
@@ -10,7 +11,8 @@ namespace Microsoft.ML.BlockSparse.Tests;
 
 /// <summary>
 /// The exported ONNX model is the pruned network: its own FLOPs (counted over the graph by <see cref="OnnxFlops"/>)
-/// equal the report's inference FLOPs, layer by layer, and it still scores as the TorchSharp network.
+/// equal the report's inference FLOPs, layer by layer (MLP, LeNet5 and the Vision Transformer's token-wise layers),
+/// and it still scores as the TorchSharp network.
 /// </summary>
 public class PrunedOnnxExportTests
 {
@@ -82,6 +84,50 @@ public class PrunedOnnxExportTests
 
         AssertFlopsEqualReport(network);
         using var input = randn(2, 256);
+        OnnxScores.AssertEqualToNetwork(network, input);
+    }
+
+    [Theory]
+    [InlineData(Zeros.None, false)]
+    [InlineData(Zeros.RowsAndColumns, false)]
+    [InlineData(Zeros.Scattered, false)]
+    [InlineData(Zeros.All, false)]
+    [InlineData(Zeros.Scattered, true)]   // λ2 undecided: several live candidates per layer, summed
+    public void VitOnnxDoesTheReportsInferenceFlops(Zeros zeros, bool search)
+    {
+        // 2 channels of 8x12 in 4x4 patches: 6 tokens; dim 16 in 2 heads; MLP 32 wide; 4x4 blocks (qkv is a 12x4 grid).
+        var image = new ImageShape(2, 8, 12);
+        var shape = new VitShape(PatchSize: 4, Dimension: 16, Depth: 2, Heads: 2, MlpRatio: 2);
+        var request = search
+            ? new PlanRequest(BlockSparseMethod.Kronecker, 1, null, null, null, true)
+            : new PlanRequest(BlockSparseMethod.Kronecker, 2, new BlockShape(4, 4), null, null, false);
+        using var network = new BlockSparseNetwork(VitPlan.Plan(image, shape, 3, request), 11);
+        if (search)
+            Assert.Contains(network.FactoredLayers, l => l.LiveCandidates.Count > 1);
+        using var generator = new Generator(12);
+        foreach (var layer in network.LiveFactors)
+            Prune(layer, zeros, generator);
+
+        var report = network.Report();
+        var perNode = OnnxFlops.PerNode(OnnxExporter.Export(network, "Features"));
+        long tokens = network.Encoder!.Plan.Tokens, d = shape.Dimension;
+        int head = 0;
+        foreach (var row in report.Layers)
+        {
+            // Encoder layers are named in the graph as in the report; the classifier is the exporter's layer0.
+            long onnx = row.Name == VitReport.DenseRowName
+                ? Enumerable.Range(0, shape.Depth).Sum(b => perNode[$"block{b}.scores"] + perNode[$"block{b}.attend"])
+                : OnnxFlops.Of(perNode, row.Name == VitPlan.HeadName ? $"layer{head++}" : row.Name!);
+            Assert.True(row.InferenceFlopsPerExample == onnx, $"{row.Name}: report {row.InferenceFlopsPerExample} FLOPs, ONNX {onnx}");
+        }
+        // The rest of the graph is the elementwise work the report leaves out, as it leaves out the MLP's ReLU:
+        // per block the attention scale (heads·T·T), two LayerNorms (centre, square, normalise, γ: 4·T·d each), two
+        // residual additions (T·d each) and GELU (divide, two multiplies: 3·T·hidden); the final LayerNorm (4·T·d).
+        // Bias, ε, β and position additions, reductions, softmax and Erf count nothing (OnnxFlops's conventions).
+        long elementwise = shape.Depth * (shape.Heads * tokens * tokens + 10 * tokens * d + 3 * tokens * shape.MlpHidden) + 4 * tokens * d;
+        Assert.Equal(report.InferenceFlopsPerExample + elementwise, perNode.Values.Sum());
+
+        using var input = randn(3, image.Length);
         OnnxScores.AssertEqualToNetwork(network, input);
     }
 
