@@ -59,7 +59,7 @@ public static class ImageFolder
 
     /// <summary>
     /// Every image of the folder, class by class (classes in ordinal order of their names, files likewise).
-    /// Each file's header and end are checked with <see cref="ImageFileCheck.Check"/>, so a file that is not
+    /// Each file's header and end are checked with <see cref="ImageFileCheck.Check(string)"/>, so a file that is not
     /// an image, is truncated or is larger than <see cref="ImageFileCheck.MaxPixels"/> fails here, by name,
     /// rather than deep inside a training run (or, for a truncated file, not at all).
     /// </summary>
