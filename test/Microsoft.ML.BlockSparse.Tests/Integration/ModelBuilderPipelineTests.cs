@@ -48,24 +48,34 @@ public class ModelBuilderPipelineTests : IDisposable
     [Fact]
     public void ModelBuilderPipelineTrainsEvaluatesSavesLoadsAndPredictsWithoutALabel()
     {
-        var train = Rows(ColourShapes.Write(temp.File("train"), perClass: 60, seed: 1));
-        var test = Rows(ColourShapes.Write(temp.File("test"), perClass: 25, seed: 2));
+        var train = Rows(ColourShapes.Write(temp.File("train"), perClass: 60, seed: 1, size: 24));
+        var test = Rows(ColourShapes.Write(temp.File("test"), perClass: 25, seed: 2, size: 24));
         var ml = new MLContext(1);
         var trainView = ml.Data.LoadFromEnumerable(train);
 
         // Model Builder's generated training pipeline, with BlockSparse in place of ImageClassification.
         var pipeline = ml.Transforms.Conversion.MapValueToKey("Label", "Label")
-            .Append(ml.MulticlassClassification.Trainers.BlockSparse(labelColumnName: "Label", featureColumnName: "ImageSource", hiddenLayers: [64], epochs: 12, seed: 1))
+            .Append(ml.MulticlassClassification.Trainers.BlockSparse(new BlockSparseTrainer.Options
+            {
+                LabelColumnName = "Label",
+                FeatureColumnName = "ImageSource",
+                // A few hundred images: smaller batches and a larger step than MNIST's defaults.
+                HiddenLayers = [64],
+                Epochs = 20,
+                BatchSize = 32,
+                LearningRate = 0.01,
+                Seed = 1,
+            }))
             .Append(ml.Transforms.Conversion.MapKeyToValue("PredictedLabel", "PredictedLabel"));
         var model = pipeline.Fit(trainView);
 
         var blockSparse = model.OfType<BlockSparseModel>().Single();
-        Assert.Equal(3 * 32 * 32, blockSparse.FeatureLength);   // shape from the first image: 32x32, colour
+        Assert.Equal(3 * 24 * 24, blockSparse.FeatureLength);   // ImageShape null: the first image's, 24x24 in colour
         var scored = model.Transform(ml.Data.LoadFromEnumerable(test));
         var predicted = scored.GetColumn<string>("PredictedLabel").ToList();
         double accuracy = predicted.Zip(test).Count(p => p.First == p.Second.Label) / (double)test.Count;
-        // Reaches 100 % on this code (colour and shape both needed; either alone gives 50 %).
-        Assert.True(accuracy >= 0.85, $"accuracy {accuracy:P1} on {test.Count} test images");
+        // Reaches 100 % on this code (colour and shape both needed; either alone gives 50 %); a 12-point margin.
+        Assert.True(accuracy >= 0.88, $"accuracy {accuracy:P1} on {test.Count} test images");
 
         var path = temp.File("MLModel.zip");
         ml.Model.Save(model, trainView.Schema, path);
