@@ -138,5 +138,15 @@ public class ModelBuilderPipelineTests : IDisposable
             inner = inner.InnerException;
         Assert.IsType<InvalidDataException>(inner);
         Assert.Contains("An image in the encoded-image column is truncated", inner.Message);
+
+        // Bytes that declare 20000x20000 pixels: refused from the header, before a decoder allocates 1.6 GB.
+        rows[2].ImageSource = TrustFiles.PngHeaderOnly(20000, 20000);
+        var huge = ml.Data.LoadFromEnumerable(rows);
+        var tooLarge = Assert.ThrowsAny<Exception>(() => MLNet.EncodedImageInput.Decoding(ml, "ImageSource", shape).Fit(huge).Transform(huge)
+            .GetColumn<float[]>(MLNet.EncodedImageInput.PixelColumnName).ToList());
+        while (tooLarge is not InvalidDataException && tooLarge.InnerException is not null)
+            tooLarge = tooLarge.InnerException;
+        Assert.Contains("An image in the encoded-image column is 20000x20000 pixels", tooLarge.Message);
+        Assert.Contains("at most 67,108,864 pixels", tooLarge.Message);
     }
 }
