@@ -40,7 +40,7 @@ public class SampleImageFolderTests : IDisposable
         // Default shape: the first image's size and, as it is not grey, RGB.
         Assert.Contains("180 training rows, 60 test rows, 1728 features (image 3x24x24", output);
         var accuracy = double.Parse(System.Text.RegularExpressions.Regex.Match(output, @"micro accuracy\s+([0-9.]+) %").Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture);
-        // Reaches 100 % on this code; a 15-point margin.
+        // Reaches 96.67 % on this code; an 11-point margin.
         Assert.True(accuracy >= 85, $"micro accuracy {accuracy} % on 60 test images");
 
         var images = ColourShapes.Classes.Select(c => files.Last(f => f.Label == c && f.Path.EndsWith(".jpg", StringComparison.Ordinal)).Path).ToArray();
