@@ -111,6 +111,44 @@ public class ModelBuilderPipelineTests : IDisposable
         Assert.Equal(accuracy, metrics.MicroAccuracy, 6);
     }
 
+    /// <summary>A prediction input of the LoadRawImageBytes flavour: the file path, no label.</summary>
+    public sealed class PathOnly
+    {
+        public string ImagePath { get; set; } = "";
+    }
+
+    [Fact]
+    public void LoadRawImageBytesFromAnImageFolderFeedsTheTrainerAndTheSavedModel()
+    {
+        var files = ColourShapes.Write(temp.File("folder"), perClass: 10, seed: 4, size: 20);
+        var ml = new MLContext(1);
+        var rows = Data.ImageFolder.Load(ml, temp.File("folder"));    // ImagePath, Label
+        var pipeline = ml.Transforms.Conversion.MapValueToKey("Label")
+            .Append(ml.Transforms.LoadRawImageBytes("ImageSource", null, "ImagePath"))
+            .Append(ml.MulticlassClassification.Trainers.BlockSparse(new BlockSparseTrainer.Options
+            {
+                FeatureColumnName = "ImageSource",
+                ImageShape = new ImageShape(1, 16, 16),   // grayscale, resized from 20x20
+                HiddenLayers = [16],
+                Epochs = 2,
+                Seed = 1,
+            }))
+            .Append(ml.Transforms.Conversion.MapKeyToValue("PredictedLabel"));
+        var model = pipeline.Fit(rows);
+        Assert.Equal(256, model.OfType<BlockSparseModel>().Single().FeatureLength);
+        var expected = model.Transform(rows).GetColumn<float[]>("Score").ToList();
+
+        var path = temp.File("raw.zip");
+        ml.Model.Save(model, rows.Schema, path);
+        var loaded = BlockSparseModelFile.Load(new MLContext(), path, out var schema);
+        Assert.Equal(["ImagePath", "Label"], schema.Select(c => c.Name));
+        var engine = new MLContext().Model.CreatePredictionEngine<PathOnly, ModelOutput>(loaded);
+        var listed = Data.ImageFolder.List(temp.File("folder"));
+        for (int i = 0; i < listed.Count; i += 7)
+            Assert.Equal(expected[i], engine.Predict(new PathOnly { ImagePath = listed[i].ImagePath }).Score);
+        Assert.Equal(files.Count, listed.Count);
+    }
+
     [Fact]
     public void BytesDecodeToTheSamePixelsAsTheImageFilesAndBadBytesAreNamed()
     {
