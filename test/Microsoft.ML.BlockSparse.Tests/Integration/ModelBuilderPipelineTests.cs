@@ -102,6 +102,12 @@ public class ModelBuilderPipelineTests : IDisposable
             Assert.Equal(predicted[i], p.PredictedLabel);
             Assert.Equal(engine.Predict(new ModelInput { ImageSource = test[i].ImageSource }).Score, p.Score);
         }
+        // Saving the label-free model saves the whole chain: it loads and predicts again.
+        var resaved = temp.File("resaved.zip");
+        new MLContext().Model.Save(labelFree, inputSchema, resaved);
+        var again = new MLContext().Model.CreatePredictionEngine<ImageOnly, ModelOutput>(BlockSparseModelFile.Load(new MLContext(), resaved, out var resavedSchema));
+        Assert.Equal(["Label", "ImageSource"], resavedSchema.Select(c => c.Name));
+        Assert.Equal(predicted[3], again.Predict(new ImageOnly { ImageSource = test[3].ImageSource }).PredictedLabel);
         // The same for the pipeline just fitted.
         var fitted = ml.Model.CreatePredictionEngine<ImageOnly, ModelOutput>(BlockSparseModelFile.WithOptionalLabel(model));
         Assert.Equal(predicted[1], fitted.Predict(new ImageOnly { ImageSource = test[1].ImageSource }).PredictedLabel);
