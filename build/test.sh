@@ -13,4 +13,9 @@ if summary=$(grep -E '(Passed|Failed)!  - Failed: +[0-9]+, Passed: +[0-9]+' "$lo
   passed=$(sed -E 's/.*Passed: +([0-9]+),.*/\1/' <<<"$summary")
   echo "$passed passed, $failed failed"
 fi
+# The packages as a user gets them (pack, local feed, fresh apps): on a full run only, since a --filter run
+# asks for some tests, and this takes about two minutes.
+if [[ $# -eq 0 && $status -eq 0 ]]; then
+  bash "$root/build/package-test.sh" || status=$?
+fi
 exit $status

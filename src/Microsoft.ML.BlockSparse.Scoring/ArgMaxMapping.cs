@@ -8,9 +8,10 @@ namespace Microsoft.ML.BlockSparse;
 /// hand to ML.NET (OnnxTransformer only produces vector columns, and <c>PredictedLabel</c> is a scalar).
 /// </summary>
 /// <remarks>
-/// ML.NET finds this mapping by its contract name when it loads a saved model, so a process that
-/// loads a BlockSparse model calls, once per <see cref="MLContext"/>:
-/// <c>mlContext.ComponentCatalog.RegisterAssembly(typeof(ArgMaxMapping).Assembly)</c>.
+/// ML.NET finds this mapping by its contract name when it loads a saved model. When this assembly ships with
+/// the application (a reference to the BlockSparse.MLNet.Scoring package), plain <c>mlContext.Model.Load</c>
+/// finds it without <c>mlContext.ComponentCatalog.RegisterAssembly</c> (build/package-test.sh loads a zip in a
+/// fresh app that never calls it); registering it, as <see cref="BlockSparseModelFile.Load"/> does, is harmless.
 /// </remarks>
 [CustomMappingFactoryAttribute(ContractName)]
 public sealed class ArgMaxMapping : CustomMappingFactory<ArgMaxMapping.ScoreRow, ArgMaxMapping.ClassIndexRow>

@@ -2,7 +2,10 @@ using Microsoft.ML.BlockSparse;
 
 namespace Samples;
 
-/// <summary>Prints each epoch as it ends (synchronously, unlike System.Progress).</summary>
+/// <summary>
+/// Prints each epoch as it ends (synchronously, unlike System.Progress), with a bar of the epochs done so far
+/// at the end of the line (lines still start with "epoch", which build/sweep.sh reads).
+/// </summary>
 internal sealed class ConsoleProgress : IProgress<EpochSummary>
 {
     /// <summary>
@@ -16,9 +19,17 @@ internal sealed class ConsoleProgress : IProgress<EpochSummary>
     /// <summary>Cancelled by Ctrl+C (set by the train command).</summary>
     public CancellationToken Cancellation { get; set; }
 
+    /// <summary>A 20-character bar of <paramref name="done"/> out of <paramref name="total"/>, e.g. <c>[#####...............]</c>.</summary>
+    public static string Bar(int done, int total)
+    {
+        const int width = 20;
+        int filled = total <= 0 ? width : (int)Math.Round(width * Math.Clamp((double)done / total, 0, 1));
+        return "[" + new string('#', filled) + new string('.', width - filled) + "]";
+    }
+
     public void Report(EpochSummary value)
     {
-        Console.WriteLine(value.ToString());
+        Console.WriteLine($"{value}  {Bar(value.Epoch, value.Epochs)}");
         if (value.Epoch == waitAfterEpoch)
             Cancellation.WaitHandle.WaitOne(TimeSpan.FromMinutes(1));
     }

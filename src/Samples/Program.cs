@@ -2,7 +2,7 @@ using Samples;
 
 // BlockSparse for ML.NET, sample console app. See README.md.
 const string usage = "usage: BlockSparse.Samples <command> [options]\n\ncommands:\n" + TrainCommand.Usage + "\n" + PredictCommand.Usage
-    + "\n" + ExportImagesCommand.Usage + "\n" + PredictImageCommand.Usage + "\n" + Samples.Bench.BenchCommand.Usage;
+    + "\n" + ExportImagesCommand.Usage + "\n" + ExportOnnxCommand.Usage + "\n" + PredictImageCommand.Usage + "\n" + Samples.Bench.BenchCommand.Usage;
 
 try
 {
@@ -12,6 +12,7 @@ try
         "predict" => PredictCommand.Run(args.Skip(1)),
         "bench" => Samples.Bench.BenchCommand.Run(args.Skip(1)),
         "export-images" => ExportImagesCommand.Run(args.Skip(1)),
+        "export-onnx" => ExportOnnxCommand.Run(args.Skip(1)),
         "predict-image" => PredictImageCommand.Run(args.Skip(1)),
         "-h" or "--help" or "help" => Help(),
         null => throw new UsageException("No command given."),

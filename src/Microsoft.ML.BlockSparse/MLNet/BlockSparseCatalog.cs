@@ -17,9 +17,11 @@ public static class BlockSparseCatalog
     /// <param name="blockShape">Block shape for every layer; null to choose one per layer.</param>
     /// <param name="epochs">Passes over the data.</param>
     /// <param name="seed">Seed for initialisation and shuffling.</param>
+    /// <param name="progress">Told each epoch's <see cref="EpochSummary"/> as it ends, on the training thread; null for silent training.</param>
     public static BlockSparseTrainer BlockSparse(this MulticlassClassificationCatalog.MulticlassClassificationTrainers catalog,
         string labelColumnName = "Label", string featureColumnName = "Features", int[]? hiddenLayers = null,
-        int rank = BlockSparseTrainer.Defaults.Rank, BlockShape? blockShape = null, int epochs = BlockSparseTrainer.Defaults.Epochs, int seed = 0)
+        int rank = BlockSparseTrainer.Defaults.Rank, BlockShape? blockShape = null, int epochs = BlockSparseTrainer.Defaults.Epochs, int seed = 0,
+        IProgress<EpochSummary>? progress = null)
     {
         ArgumentNullException.ThrowIfNull(catalog);
         var options = new BlockSparseTrainer.Options
@@ -30,6 +32,7 @@ public static class BlockSparseCatalog
             BlockShape = blockShape,
             Epochs = epochs,
             Seed = seed,
+            Progress = progress,
         };
         if (hiddenLayers is not null)
             options.HiddenLayers = hiddenLayers;

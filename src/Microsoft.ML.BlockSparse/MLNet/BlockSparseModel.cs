@@ -10,13 +10,17 @@ namespace Microsoft.ML.BlockSparse;
 /// </summary>
 /// <remarks>
 /// Scoring runs the exported ONNX network through ONNX Runtime, so it needs neither TorchSharp nor
-/// libtorch. <c>mlContext.Model.Save</c> writes that scoring chain of ML.NET's own transformers;
-/// <c>mlContext.Model.Load</c> returns it as a <see cref="TransformerChain{TLastTransformer}"/>
-/// (ML.NET keeps the API to reload a custom transformer type internal), after
-/// <c>mlContext.ComponentCatalog.RegisterAssembly(typeof(BlockSparseModel).Assembly)</c>.
+/// libtorch. <c>mlContext.Model.Save</c> writes that scoring chain of ML.NET's own transformers plus one
+/// custom mapping of the TorchSharp-free <c>Microsoft.ML.BlockSparse.Scoring</c> assembly (package
+/// BlockSparse.MLNet.Scoring); <c>mlContext.Model.Load</c> returns it as a
+/// <see cref="TransformerChain{TLastTransformer}"/> (ML.NET keeps the API to reload a custom transformer type
+/// internal). ML.NET finds the mapping by itself when that assembly ships with the application.
 /// The report and history are available here, on the object <c>Fit</c> returns.
+/// It is an <see cref="ISingleFeaturePredictionTransformer{TModel}"/>, so ML.NET's
+/// <c>PermutationFeatureImportance</c> accepts it (pass this model, not the chain, with data already
+/// transformed by the steps before it).
 /// </remarks>
-public sealed class BlockSparseModel : ITransformer, IDisposable
+public sealed class BlockSparseModel : ISingleFeaturePredictionTransformer<BlockSparseModel>, IDisposable
 {
     private readonly ITransformer scoring;
     private readonly byte[] onnxModel;
@@ -54,6 +58,15 @@ public sealed class BlockSparseModel : ITransformer, IDisposable
     /// </summary>
     public IReadOnlyList<DenseLayerWeights>? DenseWeights { get; internal init; }
 
+    /// <summary>The feature column the model reads.</summary>
+    public string FeatureColumnName => inputCheck.FeatureColumnName;
+
+    /// <summary>The feature column's type: a vector of <see cref="FeatureLength"/> floats.</summary>
+    DataViewType ISingleFeaturePredictionTransformer<BlockSparseModel>.FeatureColumnType => new VectorDataViewType(NumberDataViewType.Single, FeatureLength);
+
+    /// <summary>The model itself: a BlockSparse model has no separate predictor object.</summary>
+    BlockSparseModel IPredictionTransformer<BlockSparseModel>.Model => this;
+
     /// <summary>Number of classes (length of <c>Score</c>).</summary>
     public int ClassCount { get; }
 
@@ -63,7 +76,13 @@ public sealed class BlockSparseModel : ITransformer, IDisposable
     /// <summary>Size in bytes of the ONNX network the model stores (factors, not dense weights).</summary>
     public long OnnxModelBytes => onnxModel.LongLength;
 
-    /// <summary>Writes the network as a standalone ONNX model (input: the feature column, output: <c>Score</c>).</summary>
+    /// <summary>
+    /// Writes the network as a standalone ONNX model, in factored form, for ONNX Runtime in any language or an ONNX
+    /// serving engine: one input named after the feature column (<c>float</c>, shape <c>[FeatureLength]</c>, no batch
+    /// axis) and one output <c>Score</c> (<c>float</c>, shape <c>[ClassCount]</c>, softmax probabilities in the order of
+    /// the label's key values). The arg-max and the label values stay with the caller. From a saved zip,
+    /// <c>OnnxNetworkFile.Read</c> (scoring package) returns the same bytes.
+    /// </summary>
     public void SaveOnnx(Stream destination)
     {
         ArgumentNullException.ThrowIfNull(destination);

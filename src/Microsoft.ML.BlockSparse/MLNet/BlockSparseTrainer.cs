@@ -52,6 +52,9 @@ public sealed partial class BlockSparseTrainer : IEstimator<BlockSparseModel>
 
     /// <summary>Trains the network on <paramref name="input"/> and returns the scoring transformer.</summary>
     /// <exception cref="OperationCanceledException"><see cref="Options.CancellationToken"/> was cancelled.</exception>
+    /// <exception cref="InvalidOperationException">
+    /// TorchSharp's native library is missing (the message names the package to add for this OS), or an input is not what the trainer needs.
+    /// </exception>
     /// <exception cref="TrainingDivergedException">The loss stopped being finite.</exception>
     /// <exception cref="InsufficientMemoryException">
     /// Training the planned network on the CPU would need more memory than the process can use (checked
@@ -60,6 +63,8 @@ public sealed partial class BlockSparseTrainer : IEstimator<BlockSparseModel>
     public BlockSparseModel Fit(IDataView input)
     {
         ArgumentNullException.ThrowIfNull(input);
+        // First, so a missing native package is named before anything reaches into TorchSharp.
+        Torch.TorchNatives.EnsureLoaded();
         var run = RunDescription.From(options);
         var original = input;
         var decoding = EncodedImages(ref run, ref input);

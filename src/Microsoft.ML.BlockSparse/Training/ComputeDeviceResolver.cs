@@ -11,8 +11,8 @@ internal static class ComputeDeviceResolver
         ComputeDevice.Auto => torch.cuda.is_available() ? torch.CUDA : torch.CPU,
         ComputeDevice.Cuda when torch.cuda.is_available() => torch.CUDA,
         ComputeDevice.Cuda => throw new InvalidOperationException(
-            "Device = Cuda was requested, but TorchSharp sees no CUDA device. Either this build carries the CPU "
-            + "natives (the default; rebuild with -p:TorchBackend=cuda to use TorchSharp-cuda-linux) or the "
+            "Device = Cuda was requested, but TorchSharp sees no CUDA device. Either the application carries CPU "
+            + "natives (libtorch-cpu-*; reference TorchSharp-cuda-linux or TorchSharp-cuda-windows instead) or the "
             + "machine has no usable NVIDIA GPU/driver. Use Device = Auto or Cpu to train on the CPU."),
         _ => throw new ArgumentOutOfRangeException(nameof(device), device, "Device must be Auto, Cpu or Cuda."),
     };

@@ -120,7 +120,7 @@ public class BadInputTests : IDisposable
             return;  // a CUDA build on a GPU machine: nothing to refuse
         var e = Assert.Throws<InvalidOperationException>(() => Trainer(o => o.Device = ComputeDevice.Cuda).Fit(Keyed(Data())));
         Assert.Contains("Device = Cuda was requested, but TorchSharp sees no CUDA device", e.Message);
-        Assert.Contains("-p:TorchBackend=cuda", e.Message);
+        Assert.Contains("TorchSharp-cuda-linux", e.Message);
     }
 
     [Fact]
