@@ -18,9 +18,10 @@ internal static class TrainCommand
         train [--data DIR] [--epochs N] [--rank R] [--block MxN[,MxN...]] [--hidden 300,100] [--seed S]
               [--l1 X] [--l1-increment X] [--lr X] [--lr-schedule cosine|constant] [--batch N] [--device auto|cpu|cuda]
               [--train-rows N] [--test-rows N] [--model FILE.zip] [--report FILE.json]
-              [--method kronecker|dense|grouplasso] [--search] [--candidates MxN/MxN[,...]] [--shape-lambda X] [--shape-lambda-increment X]
+              [--method kronecker|dense|grouplasso] [--search] [--candidates MxN/MxN[,...]] [--shape-lambda X] [--shape-lambda-increment X] [--decide-after N]
               [--group-lasso X] [--target-sparsity F] [--validation-fraction X] [--patience N] [--checkpoint DIR [--resume]]
               [--resume-from FILE] [--test-fraction F] [--image-size WxH] [--channels 1|3] [--skip-bad-images] [--architecture mlp|lenet5]
+              [--caching auto|memory|stream] [--shuffle-buffer N]
           --architecture  mlp (default: --hidden layers on the flat pixels) or lenet5 (two factored convolutions with pooling,
                     then 120, 84 and the classes; --hidden does not apply, --block takes 5 shapes: conv channel blocks, then linear)
           --data    folder with train/t10k images and labels in IDX format (optionally .gz), or an image folder
@@ -32,6 +33,7 @@ internal static class TrainCommand
           --search  let λ2 choose each layer's block shape among automatic candidates (small, balanced, large blocks)
           --candidates  candidate shapes per layer for λ2, '/' between candidates and ',' between layers, e.g. 6x14/15x28,10x15/5x10,1x10
           --shape-lambda  λ2 at the start (group penalty over candidate block shapes)
+          --decide-after  the search keeps each layer's strongest candidate after N epochs and trains it alone (default 1; 0: λ2 decides alone)
           --group-lasso  λ of the grouplasso baseline; --target-sparsity prunes its smallest blocks to that fraction
           --model   where to save the model (default artifacts/mnist-blocksparse.zip); an existing file (model or report) is replaced, and the output says so
           --validation-fraction  hold out this fraction of the training rows and print their accuracy after every epoch
@@ -40,6 +42,9 @@ internal static class TrainCommand
           --resume  continue from the newest checkpoint in the --checkpoint DIR, with the same options
           --resume-from  continue from this checkpoint file (or the newest in this folder) instead, for example the one before
                     a damaged newest checkpoint; with --checkpoint DIR the run keeps writing checkpoints there
+          --caching  memory: copy the training rows into memory once; stream: read (and decode) them again every epoch
+                    through a shuffle buffer, for data larger than memory; auto (default): memory when they fit in 2 GiB
+          --shuffle-buffer  rows in the streaming shuffle buffer (default 16384)
           image folders only:
           --test-fraction  share of each class held out for testing when there are no train/ and test/ folders (default 0.2; split with --seed)
           --image-size     resize every image to WxH, scaled to cover it and centre-cropped (default: the size of the first
@@ -52,8 +57,8 @@ internal static class TrainCommand
     private static readonly HashSet<string> ValueOptions =
         ["--data", "--epochs", "--rank", "--block", "--hidden", "--seed", "--device", "--l1", "--l1-increment", "--lr", "--lr-schedule", "--batch",
          "--train-rows", "--test-rows", "--model", "--report", "--validation-fraction", "--patience", "--checkpoint", "--resume-from",
-         "--method", "--candidates", "--shape-lambda", "--shape-lambda-increment", "--group-lasso", "--target-sparsity",
-         "--test-fraction", "--image-size", "--channels", "--architecture"];
+         "--method", "--candidates", "--shape-lambda", "--shape-lambda-increment", "--decide-after", "--group-lasso", "--target-sparsity",
+         "--test-fraction", "--image-size", "--channels", "--architecture", "--caching", "--shuffle-buffer"];
 
     private static readonly HashSet<string> Flags = ["--resume", "--search", "--skip-bad-images"];
 
@@ -209,6 +214,17 @@ internal static class TrainCommand
         if (cl.Double("--l1-increment", min: 0) is { } l1Increment) options.L1Increment = l1Increment;
         if (cl.Double("--lr", min: double.Epsilon) is { } lr) options.LearningRate = lr;
         if (cl.Int("--batch", min: 1) is { } batch) options.BatchSize = batch;
+        if (cl.Int("--shuffle-buffer", min: 1) is { } buffer) options.ShuffleBufferRows = buffer;
+        if (cl.Text("--caching") is { } caching)
+        {
+            options.DataCaching = caching.ToLowerInvariant() switch
+            {
+                "auto" => DataCaching.Auto,
+                "memory" => DataCaching.Memory,
+                "stream" => DataCaching.Stream,
+                _ => throw new UsageException($"--caching must be auto, memory or stream; got '{caching}'."),
+            };
+        }
         if (cl.Double("--validation-fraction", min: 0) is { } fraction) options.ValidationFraction = fraction;
         if (cl.Int("--patience", min: 0) is { } patience) options.EarlyStoppingPatience = patience;
         if (cl.Text("--checkpoint") is { } checkpoints) options.CheckpointDirectory = Path.GetFullPath(checkpoints);
@@ -241,6 +257,7 @@ internal static class TrainCommand
         }
         if (cl.Double("--shape-lambda", min: 0) is { } shapeLambda) options.ShapeSearchLambdaStart = shapeLambda;
         if (cl.Double("--shape-lambda-increment", min: 0) is { } shapeLambdaIncrement) options.ShapeSearchLambdaIncrement = shapeLambdaIncrement;
+        if (cl.Int("--decide-after", min: 0) is { } decideAfter) options.ShapeSearchDecisionEpochs = decideAfter;
         if (cl.Double("--group-lasso", min: 0) is { } groupLasso) options.GroupLassoLambda = groupLasso;
         if (cl.Double("--target-sparsity", min: 0) is { } target) options.TargetBlockSparsity = target;
         options.SearchBlockShapes = cl.Has("--search");

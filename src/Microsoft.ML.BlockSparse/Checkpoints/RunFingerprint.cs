@@ -14,7 +14,7 @@ internal static class RunFingerprint
     private const string DataKey = "training data (SHA-256)";
 
     public static SortedDictionary<string, string> Of(RunDescription run, NetworkPlan plan,
-        long trainingRows, long validationRows, string dataDigest, int featureLength, int classes)
+        long trainingRows, long validationRows, string dataDigest, int featureLength, int classes, string? streaming = null)
     {
         static string Number(double value) => value.ToString("R", CultureInfo.InvariantCulture);
         static string Integer(long value) => value.ToString(CultureInfo.InvariantCulture);
@@ -52,6 +52,12 @@ internal static class RunFingerprint
             ["classes"] = Integer(classes),
             [DataKey] = dataDigest,
         };
+        // Streaming visits the rows in another order than memory: recorded only then, so in-memory checkpoints written before streaming still match.
+        if (streaming is not null)
+            fingerprint[nameof(BlockSparseTrainer.Options.DataCaching)] = streaming;
+        // Only recorded for a block-shape search, so checkpoints of other runs written before the option existed still match.
+        if (plan.Linear.Any(l => l.Candidates.Count > 1))
+            fingerprint[nameof(BlockSparseTrainer.Options.ShapeSearchDecisionEpochs)] = Integer(run.Training.ShapeDecisionEpochs);
         // Only recorded when not the MLP, so checkpoints written before architectures existed still match.
         if (run.Architecture != NetworkArchitecture.Mlp)
         {

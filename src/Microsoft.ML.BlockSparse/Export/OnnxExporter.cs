@@ -12,7 +12,9 @@ namespace Microsoft.ML.BlockSparse.Export;
 /// </summary>
 /// <remarks>
 /// Each layer writes its own nodes (<see cref="Layers.IOnnxLayer"/>); factored layers are exported in factored
-/// form (<c>B</c> and <c>S ⊙ A</c>), so the file holds the small factors, never the dense weight. The graph has no batch dimension on purpose: ML.NET's
+/// and pruned form (<c>B</c>, and <c>S ⊙ A</c> of the non-zero blocks only; input groups that no non-zero block
+/// reads are never projected, see <see cref="BlockMixingOnnx"/>), so the file holds the small factors, never the
+/// dense weight, and the model does exactly the report's inference FLOPs. The graph has no batch dimension on purpose: ML.NET's
 /// OnnxTransformer runs one row per call and turns every output dimension into a vector dimension,
 /// so a batch axis would make <c>Score</c> a 2-D vector that the evaluators reject.
 /// </remarks>

@@ -10,8 +10,8 @@ namespace Microsoft.ML.BlockSparse.Export;
 /// </summary>
 internal static class OnnxNodes
 {
-    /// <summary>The operator set the exported graphs use.</summary>
-    public const int OpsetVersion = 13;
+    /// <summary>The operator set the exported graphs use (16: ScatterND with <c>reduction</c>, see <see cref="BlockMixingOnnx"/>).</summary>
+    public const int OpsetVersion = BlockMixingOnnx.MinimumOpset;
 
     public static NodeProto Add(GraphProto graph, string op, string name, params string[] inputs)
     {

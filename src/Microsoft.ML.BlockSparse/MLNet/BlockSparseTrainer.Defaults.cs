@@ -25,7 +25,10 @@ public sealed partial class BlockSparseTrainer
         public const double ShapeSearchLambdaIncrement = 0.01;
         public const int ShapeSearchLambdaEveryEpochs = 5;
         public const double CandidateRetireFraction = 0.01;
+        public const int ShapeSearchDecisionEpochs = 1;
         public const double GroupLassoLambda = 1e-3;
         public const double GroupLassoPruneThreshold = 1e-3;
+        public const long MemoryCacheBudgetBytes = 2L << 30;
+        public const int ShuffleBufferRows = 16384;
     }
 }

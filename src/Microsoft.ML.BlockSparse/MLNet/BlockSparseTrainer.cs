@@ -1,4 +1,5 @@
 using Microsoft.ML.BlockSparse.Export;
+using Microsoft.ML.BlockSparse.Reporting;
 using Microsoft.ML.BlockSparse.MLNet;
 using Microsoft.ML.BlockSparse.Run;
 using Microsoft.ML.BlockSparse.Training;
@@ -77,11 +78,12 @@ public sealed partial class BlockSparseTrainer : IEstimator<BlockSparseModel>
         // Memory and checkpoints are checked before minutes go into reading the data.
         using var engine = TrainingEngine.Open(run, plan);
         using var data = TrainingRows.Prepare(run, input, label, features, featureLength, classes, engine.Device, digest: engine.NeedsDataDigest);
-        engine.Fingerprint(data.Train.Count, data.Validation?.Count ?? 0, data.Digest, featureLength, classes);
+        engine.Fingerprint(data.Train.Count, data.Validation?.Count ?? 0, data.Digest, featureLength, classes, data.Streaming);
 
         using var channel = (run.LogContext as IChannelProvider)?.Start(nameof(BlockSparseTrainer));
         channel?.Info(MessageSensitivity.None, $"BlockSparse: training {data.Train.Count} rows ({featureLength} features, {classes} classes) on {engine.Device.type}"
             + (data.Validation is { } held ? $"; validating on {held.Count} rows" : "")
+            + (data.Streaming is { } streaming ? $"; streamed from the data view every epoch ({streaming})" : "")
             + (data.SkippedMissingLabels > 0 ? $"; skipped {data.SkippedMissingLabels} rows with a missing label" : "")
             + (engine.ResumeNote is { } note ? "; " + note : ""));
         using var trained = engine.Train(data.Train, data.Validation, summary =>
@@ -90,7 +92,13 @@ public sealed partial class BlockSparseTrainer : IEstimator<BlockSparseModel>
             run.Progress?.Report(summary);
         });
 
-        var report = trained.Network.Report();
+        var network = trained.Network.Report();
+        // The run's cost, as the epochs were trained (a λ2 search pays for its candidates until they retire).
+        var report = new SparsityReport(network.Layers)
+        {
+            RunTrainingFlops = trained.History.Sum(h => h.TrainingFlops),
+            RunDenseTrainingFlops = network.DenseTrainingFlopsPerExample * data.Train.Count * trained.History.Count,
+        };
         var onnx = OnnxExporter.Export(trained.Network, run.FeatureColumn);
         var scoring = ScoringPipeline.Build(onnx, run.FeatureColumn, label, classes, original, decoding);
         var inputCheck = new ScoringInputCheck(options.FeatureColumnName, featureLength, run.LabelColumn, classes, LabelKeys.Values(label))

@@ -12,7 +12,6 @@ namespace Microsoft.ML.BlockSparse.MLNet;
 internal static class ScoringPipeline
 {
     public const string PredictedLabelColumnName = ScoringColumns.PredictedLabel;
-    private const string KeyValuesKind = "KeyValues";
 
     // decoding: for a model trained on encoded image bytes, the transforms from the bytes to featureColumnName's
     // pixels: they run first, and the pixel column is dropped at the end, so the model reads the bytes.
@@ -37,42 +36,25 @@ internal static class ScoringPipeline
         return decoding.Append(pipeline).Append(context.Transforms.DropColumns(featureColumnName)).Fit(input);
     }
 
-    // Maps class index i to the label's i-th key value with treatValuesAsKeyType, which gives
-    // PredictedLabel a key type whose values (and their order) are the label's, so MapKeyToValue and
-    // the evaluators treat it as the label's type.
+    // Maps class index i to the text of the label's i-th key value, with treatValuesAsKeyType, which gives
+    // PredictedLabel a key type of the label's class count whose raw value is i + 1 and whose key values are the
+    // label's, in the label's order, so MapKeyToValue and the evaluators line it up with the label. Text, because
+    // MapValue uses uint (and ulong) values directly as raw keys instead of numbering them from 1: mapping
+    // i -> i made class 0 the missing key, and a label keyed over uint values (MapValueToKey on a uint column)
+    // got its values as raw keys. ML.NET's annotation for such a mapping is text for every value type anyway.
+    // A label without key values gets "1".."n", the raw keys themselves.
     private static IEstimator<ITransformer> KeyMapping(MLContext context, DataViewSchema.Column label, int classCount)
     {
-        var keyValues = label.Annotations.Schema.GetColumnOrNull(KeyValuesKind);
-        if (keyValues is null)
-        {
-            var indices = Enumerable.Range(0, classCount).Select(i => (uint)i).ToArray();
-            return context.Transforms.Conversion.MapValue(PredictedLabelColumnName,
-                indices.Select(i => new KeyValuePair<uint, uint>(i, i)), ArgMaxMapping.ClassIndexColumnName, treatValuesAsKeyType: true);
-        }
-        var itemType = ((VectorDataViewType)keyValues.Value.Type).ItemType.RawType;
-        var method = typeof(ScoringPipeline).GetMethod(nameof(KeyMappingOf), System.Reflection.BindingFlags.NonPublic | System.Reflection.BindingFlags.Static)!
-            .MakeGenericMethod(itemType == typeof(ReadOnlyMemory<char>) ? typeof(string) : itemType);
-        return (IEstimator<ITransformer>)method.Invoke(null, new object[] { context, label, classCount })!;
-    }
-
-    private static IEstimator<ITransformer> KeyMappingOf<TValue>(MLContext context, DataViewSchema.Column label, int classCount)
-    {
-        var values = new List<TValue>(classCount);
-        if (typeof(TValue) == typeof(string))
-        {
-            VBuffer<ReadOnlyMemory<char>> names = default;
-            label.GetKeyValues(ref names);
-            values.AddRange(names.DenseValues().Select(v => (TValue)(object)v.ToString()));
-        }
-        else
-        {
-            VBuffer<TValue> raw = default;
-            label.GetKeyValues(ref raw);
-            values.AddRange(raw.DenseValues());
-        }
-        if (values.Count != classCount)
-            throw new InvalidOperationException($"Label column '{label.Name}' has {classCount} classes but {values.Count} key values.");
-        var pairs = values.Select((v, i) => new KeyValuePair<uint, TValue>((uint)i, v));
+        var names = LabelKeys.Values(label)
+            ?? Enumerable.Range(1, classCount).Select(k => k.ToString(System.Globalization.CultureInfo.InvariantCulture)).ToArray();
+        if (names.Length != classCount)
+            throw new InvalidOperationException($"Label column '{label.Name}' has {classCount} classes but {names.Length} key values.");
+        // MapValue numbers the distinct values, so two equal texts would shift every later class by one.
+        if (names.Distinct(StringComparer.Ordinal).Count() != classCount)
+            throw new InvalidOperationException(
+                $"Label column '{label.Name}' has key values whose texts repeat ({string.Join(", ", names.GroupBy(n => n, StringComparer.Ordinal).Where(g => g.Count() > 1).Select(g => $"'{g.Key}'"))}); "
+                + "expected one distinct key value per class, as MapValueToKey gives.");
+        var pairs = names.Select((name, i) => new KeyValuePair<uint, string>((uint)i, name));
         return context.Transforms.Conversion.MapValue(PredictedLabelColumnName, pairs, ArgMaxMapping.ClassIndexColumnName, treatValuesAsKeyType: true);
     }
 }

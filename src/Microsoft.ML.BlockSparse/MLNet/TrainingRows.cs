@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Runtime.InteropServices;
 using System.Security.Cryptography;
+using Microsoft.ML.BlockSparse.Batching;
 using Microsoft.ML.BlockSparse.Run;
 using Microsoft.ML.BlockSparse.Training;
 using Microsoft.ML.Data;
@@ -10,22 +11,38 @@ using static TorchSharp.torch;
 namespace Microsoft.ML.BlockSparse.MLNet;
 
 /// <summary>
-/// The rows <see cref="BlockSparseTrainer.Fit"/> trains and validates on, as tensors on the training
-/// device: read once, checked (at least two classes), split or joined with the validation rows.
+/// The rows <see cref="BlockSparseTrainer.Fit"/> trains and validates on: in memory, as tensors on the training
+/// device, read once, checked (at least two classes), split or joined with the validation rows; or streamed
+/// from the data view every epoch (TrainingRows.Streaming.cs), after a counting pass that makes the same checks.
+/// <see cref="DataCaching.Auto"/> chooses by the size of the features.
 /// </summary>
-internal sealed class TrainingRows : IDisposable
+internal sealed partial class TrainingRows : IDisposable
 {
     private TrainingRows(LabelledRows train, LabelledRows? validation, long skippedMissingLabels, string digest)
+        : this(new InMemoryBatches(train), validation is null ? null : new InMemoryBatches(validation), skippedMissingLabels, digest, DataCaching.Memory)
+    {
+    }
+
+    private TrainingRows(IRowBatches train, IRowBatches? validation, long skippedMissingLabels, string digest, DataCaching caching)
     {
         Train = train;
         Validation = validation;
         SkippedMissingLabels = skippedMissingLabels;
         Digest = digest;
+        Caching = caching;
     }
 
-    public LabelledRows Train { get; }
-    public LabelledRows? Validation { get; }
+    public IRowBatches Train { get; }
+    public IRowBatches? Validation { get; }
     public long SkippedMissingLabels { get; }
+
+    /// <summary>How the rows are read in this run: <see cref="DataCaching.Memory"/> or <see cref="DataCaching.Stream"/>.</summary>
+    public DataCaching Caching { get; }
+
+    /// <summary>For the checkpoint fingerprint: how the rows are read, when that changes the order of the batches; null in memory.</summary>
+    public string? Streaming => Train is StreamedRows streamed
+        ? string.Create(CultureInfo.InvariantCulture, $"Stream, ShuffleBufferRows {streamed.BufferRows}")
+        : null;
 
     /// <summary>SHA-256 of every row read (training and validation), hex; empty when not asked for.</summary>
     public string Digest { get; }
@@ -33,6 +50,8 @@ internal sealed class TrainingRows : IDisposable
     public static TrainingRows Prepare(RunDescription run, IDataView input, DataViewSchema.Column label,
         DataViewSchema.Column features, int featureLength, int classes, Device device, bool digest)
     {
+        if (ChooseCaching(run, input, label, featureLength) == DataCaching.Stream)
+            return PrepareStreaming(run, input, label, features, featureLength, classes, device, digest);
         var rows = TrainingSet.Read(input, label, features, featureLength, run.Cancellation);
         RequireTwoClasses(rows, label);
         using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
@@ -74,6 +93,16 @@ internal sealed class TrainingRows : IDisposable
     private static TrainingSet ReadValidationSet(RunDescription run, IDataView set, DataViewSchema.Column trainLabel,
         DataViewSchema.Column trainFeatures, int featureLength, int classes)
     {
+        var (label, features) = CheckValidationSet(run, set, trainLabel, trainFeatures, featureLength, classes);
+        return TrainingSet.Read(set, label, features, featureLength, run.Cancellation, ValidationSetOption);
+    }
+
+    private const string ValidationSetOption = "BlockSparseTrainer.Options.ValidationSet";
+
+    // The validation set's columns, checked against the training data's: same length, image shape and label keys.
+    private static (DataViewSchema.Column Label, DataViewSchema.Column Features) CheckValidationSet(RunDescription run, IDataView set,
+        DataViewSchema.Column trainLabel, DataViewSchema.Column trainFeatures, int featureLength, int classes)
+    {
         const string Option = "BlockSparseTrainer.Options.ValidationSet";
         DataViewSchema.Column label, features;
         int setClasses, setLength;
@@ -101,7 +130,7 @@ internal sealed class TrainingRows : IDisposable
         if (LabelKeys.Values(trainLabel) is { } expected && LabelKeys.Values(label) is { } actual && LabelKeys.FirstDifference(expected, actual) is { } difference)
             throw new ArgumentOutOfRangeException(nameof(BlockSparseTrainer.Options.ValidationSet),
                 $"{Option}'s label keys are not the training data's ({difference}). Map both with the same fitted MapValueToKey transformer.");
-        return TrainingSet.Read(set, label, features, setLength, run.Cancellation, Option);
+        return (label, features);
     }
 
     // Which rows are held out depends on the seed alone; both parts keep the rows' original order.

@@ -48,6 +48,17 @@ public sealed class SparsityReport
     /// <summary>The dense network's training FLOPs per example per epoch.</summary>
     public long DenseTrainingFlopsPerExample => Layers.Sum(l => l.DenseTrainingFlopsPerExample);
 
+    /// <summary>
+    /// Training FLOPs of the whole run that produced the network: every epoch over every training row, each
+    /// epoch at the cost of the candidates live during it, so a λ2 search's retired candidates count for the
+    /// epochs they trained (<see cref="TrainingFlopsPerExample"/> counts only the network as it ended).
+    /// Null for a report not made at the end of training.
+    /// </summary>
+    public long? RunTrainingFlops { get; init; }
+
+    /// <summary>The dense network's training FLOPs for the same rows and epochs as <see cref="RunTrainingFlops"/>; null with it.</summary>
+    public long? RunDenseTrainingFlops { get; init; }
+
     /// <summary>Inference FLOPs per example, zero blocks skipped.</summary>
     public long InferenceFlopsPerExample => Layers.Sum(l => l.InferenceFlopsPerExample);
 
@@ -88,6 +99,8 @@ public sealed class SparsityReport
         var text = new StringBuilder();
         foreach (var row in rows)
             text.AppendLine(string.Join("  ", row.Select((cell, c) => c <= 2 ? cell.PadRight(widths[c]) : cell.PadLeft(widths[c]))).TrimEnd());
+        if (RunTrainingFlops is { } run && RunDenseTrainingFlops is { } denseRun)
+            text.AppendLine($"whole run: {Count(run)} training FLOPs ({Ratio(run, denseRun)} of dense's {Count(denseRun)} for the same rows and epochs)");
         foreach (var l in Layers.Where(l => l.CandidateBlockShapes is not null))
             text.AppendLine($"layer {l.Index} block shape chosen by λ2 from {string.Join(", ", l.CandidateBlockShapes!)}: {l.BlockShape}");
         foreach (var l in Layers.Where(l => !l.Factored))
@@ -117,6 +130,8 @@ public sealed class SparsityReport
         ["denseParameters"] = DenseParameters,
         ["trainingFlopsPerExample"] = TrainingFlopsPerExample,
         ["denseTrainingFlopsPerExample"] = DenseTrainingFlopsPerExample,
+        ["runTrainingFlops"] = RunTrainingFlops,
+        ["runDenseTrainingFlops"] = RunDenseTrainingFlops,
         ["inferenceFlopsPerExample"] = InferenceFlopsPerExample,
         ["denseInferenceFlopsPerExample"] = DenseInferenceFlopsPerExample,
         ["layers"] = Layers,

@@ -44,6 +44,7 @@ internal sealed partial record RunDescription
         Require(options.ShapeSearchLambdaStart >= 0 && double.IsFinite(options.ShapeSearchLambdaStart), nameof(BlockSparseTrainer.Options.ShapeSearchLambdaStart), $"is {options.ShapeSearchLambdaStart}; λ2 must be 0 or more");
         Require(options.ShapeSearchLambdaIncrement >= 0 && double.IsFinite(options.ShapeSearchLambdaIncrement), nameof(BlockSparseTrainer.Options.ShapeSearchLambdaIncrement), $"is {options.ShapeSearchLambdaIncrement}; it must be 0 or more");
         Require(options.ShapeSearchLambdaEveryEpochs >= 1, nameof(BlockSparseTrainer.Options.ShapeSearchLambdaEveryEpochs), $"is {options.ShapeSearchLambdaEveryEpochs}; it must be at least 1");
+        Require(options.ShapeSearchDecisionEpochs >= 0, nameof(BlockSparseTrainer.Options.ShapeSearchDecisionEpochs), $"is {options.ShapeSearchDecisionEpochs}; it must be 0 (λ2 decides alone) or a number of epochs");
         Require(options.CandidateRetireFraction is >= 0 and < 1, nameof(BlockSparseTrainer.Options.CandidateRetireFraction), $"is {options.CandidateRetireFraction}; expected a fraction in [0, 1)");
         Require(options.GroupLassoLambda >= 0 && double.IsFinite(options.GroupLassoLambda), nameof(BlockSparseTrainer.Options.GroupLassoLambda), $"is {options.GroupLassoLambda}; it must be 0 or more");
         Require(options.GroupLassoPruneThreshold >= 0 && double.IsFinite(options.GroupLassoPruneThreshold), nameof(BlockSparseTrainer.Options.GroupLassoPruneThreshold), $"is {options.GroupLassoPruneThreshold}; it must be 0 or more");
@@ -77,6 +78,9 @@ internal sealed partial record RunDescription
         Require(options.EarlyStoppingPatience >= 0, nameof(BlockSparseTrainer.Options.EarlyStoppingPatience), $"is {options.EarlyStoppingPatience}; use 0 to turn early stopping off");
         Require(options.EarlyStoppingPatience == 0 || options.ValidationFraction > 0 || options.ValidationSet is not null, nameof(BlockSparseTrainer.Options.EarlyStoppingPatience),
             $"is {options.EarlyStoppingPatience}, but there is nothing to validate on; set ValidationFraction or ValidationSet too");
+        Require(Enum.IsDefined(options.DataCaching), nameof(BlockSparseTrainer.Options.DataCaching), $"is {(int)options.DataCaching}; expected Auto, Memory or Stream");
+        Require(options.MemoryCacheBudgetBytes >= 0, nameof(BlockSparseTrainer.Options.MemoryCacheBudgetBytes), $"is {options.MemoryCacheBudgetBytes}; it must be 0 or more (0 streams whenever DataCaching is Auto)");
+        Require(options.ShuffleBufferRows >= 1, nameof(BlockSparseTrainer.Options.ShuffleBufferRows), $"is {options.ShuffleBufferRows}; the shuffle buffer needs at least 1 row (1 reads the rows in order)");
     }
 
     private static void Require(bool condition, string option, string problem)

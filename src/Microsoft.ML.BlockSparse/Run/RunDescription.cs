@@ -39,9 +39,17 @@ internal sealed partial record RunDescription
     public required double ValidationFraction { get; init; }
     public required IDataView? ValidationSet { get; init; }
     public required int EarlyStoppingPatience { get; init; }
+
+    /// <summary>How the rows are read: in memory, streamed, or chosen by size.</summary>
+    public required DataCaching DataCaching { get; init; }
+    public required long MemoryCacheBudgetBytes { get; init; }
+    public required int ShuffleBufferRows { get; init; }
     public required CancellationToken Cancellation { get; init; }
     public required IProgress<EpochSummary>? Progress { get; init; }
     public required MLContext? LogContext { get; init; }
+
+    /// <summary>Whether training first applies the process-wide malloc setting of <see cref="Torch.NativeAllocator"/>.</summary>
+    public bool TuneNativeAllocator { get; init; } = true;
 
     /// <summary>Validates <paramref name="options"/> and describes the run they ask for.</summary>
     /// <exception cref="ArgumentOutOfRangeException">An option is out of range; the message names it.</exception>
@@ -65,6 +73,7 @@ internal sealed partial record RunDescription
             {
                 Lambda2 = new PenaltySchedule(options.ShapeSearchLambdaStart, options.ShapeSearchLambdaIncrement, options.ShapeSearchLambdaEveryEpochs),
                 CandidateRetireFraction = options.CandidateRetireFraction,
+                ShapeDecisionEpochs = options.ShapeSearchDecisionEpochs,
                 GroupLassoLambda = options.GroupLassoLambda,
                 GroupLassoPruneThreshold = options.GroupLassoPruneThreshold,
                 TargetBlockSparsity = options.TargetBlockSparsity,
@@ -77,9 +86,13 @@ internal sealed partial record RunDescription
             ValidationFraction = options.ValidationFraction,
             ValidationSet = options.ValidationSet,
             EarlyStoppingPatience = options.EarlyStoppingPatience,
+            DataCaching = options.DataCaching,
+            MemoryCacheBudgetBytes = options.MemoryCacheBudgetBytes,
+            ShuffleBufferRows = options.ShuffleBufferRows,
             Cancellation = options.CancellationToken,
             Progress = options.Progress,
             LogContext = options.LogContext,
+            TuneNativeAllocator = options.TuneNativeAllocator,
         };
     }
 

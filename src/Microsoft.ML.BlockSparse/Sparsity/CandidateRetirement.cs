@@ -11,6 +11,16 @@ internal static class CandidateRetirement
     /// because the weight's scale depends on the layer). Returns how many were retired.
     /// </summary>
     public static int Apply(IEnumerable<KroneckerLinear> layers, double fraction)
+        => Retire(layers, (norm, largest) => norm <= fraction * largest);
+
+    /// <summary>
+    /// The search's decision: in every layer with several live candidates, retires all but the one with the largest
+    /// share of the weight <c>‖W_c‖_F</c>. Returns how many were retired.
+    /// </summary>
+    public static int KeepStrongest(IEnumerable<KroneckerLinear> layers) => Retire(layers, (_, _) => true);
+
+    // Retires, per layer, each live candidate but the strongest for which retire(norm, largest norm) holds.
+    private static int Retire(IEnumerable<KroneckerLinear> layers, Func<double, double, bool> retire)
     {
         int retired = 0;
         foreach (var layer in layers)
@@ -28,7 +38,7 @@ internal static class CandidateRetirement
             int keep = norms.IndexOf(largest);
             for (int k = 0; k < live.Count; k++)
             {
-                if (k != keep && norms[k] <= fraction * largest)
+                if (k != keep && retire(norms[k], largest))
                 {
                     layer.RetireCandidate(live[k].Index);
                     retired++;

@@ -86,7 +86,10 @@ internal sealed class SparsityHooks : IDisposable
             live.ForEach(candidate => candidate.ApplyGateMask());
     }
 
-    /// <summary>Every <c>PruneEveryEpochs</c> epochs hard pruning; after every epoch the retirement of collapsed candidates.</summary>
+    /// <summary>
+    /// Every <c>PruneEveryEpochs</c> epochs hard pruning; after every epoch the retirement of collapsed candidates,
+    /// and from the decision epoch on (<see cref="SparsitySettings.DecisionEpochs"/>) only each layer's strongest candidate is kept.
+    /// </summary>
     public void AfterEpoch(int epoch)
     {
         if (settings.PruneEveryEpochs > 0 && (epoch + 1) % settings.PruneEveryEpochs == 0)
@@ -95,7 +98,12 @@ internal sealed class SparsityHooks : IDisposable
                 candidate.PruneGatesBelow(settings.PruneThreshold);
         }
         if (Choosing)
+        {
             CandidateRetirement.Apply(factored, settings.CandidateRetireFraction);
+            // ">=" rather than "==": a no-op once decided, and the same after a resume from any epoch.
+            if (settings.DecisionEpochs > 0 && epoch + 1 >= settings.DecisionEpochs)
+                CandidateRetirement.KeepStrongest(factored);
+        }
     }
 
     /// <summary>The group-lasso baseline prunes once, on the weights training keeps (the best epoch's, with early stopping).</summary>

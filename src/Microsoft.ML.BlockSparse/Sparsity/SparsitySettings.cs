@@ -9,4 +9,8 @@ internal sealed record SparsitySettings(
     double CandidateRetireFraction,
     double GroupLassoLambda,
     double GroupLassoPruneThreshold,
-    double? TargetBlockSparsity);
+    double? TargetBlockSparsity)
+{
+    /// <summary>After this many epochs each layer keeps only its strongest candidate block shape; 0 never forces it.</summary>
+    public int DecisionEpochs { get; init; }
+}

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using Microsoft.ML.BlockSparse.Batching;
 using Microsoft.ML.BlockSparse.Network;
 using Microsoft.ML.BlockSparse.Sparsity;
 using Microsoft.ML.BlockSparse.Torch;
@@ -21,8 +22,16 @@ internal static class NetworkTrainer
     public static IReadOnlyList<EpochSummary> Train(BlockSparseNetwork network, Tensor features, Tensor labels,
         TrainingSettings settings, Action<EpochSummary> onEpoch, RunControl? control = null)
     {
-        long rows = features.shape[0];
-        var device = features.device;
+        // The caller keeps its tensors: the wrapper's rows are new handles on the same storage.
+        using var rows = new InMemoryBatches(new LabelledRows(features.alias(), labels.alias()));
+        return Train(network, rows, features.device, settings, onEpoch, control);
+    }
+
+    /// <summary>Trains in place on <paramref name="data"/>, whose batches arrive on <paramref name="device"/>.</summary>
+    public static IReadOnlyList<EpochSummary> Train(BlockSparseNetwork network, IRowBatches data, Device device,
+        TrainingSettings settings, Action<EpochSummary> onEpoch, RunControl? control = null)
+    {
+        long rows = data.Count;
         using var optimizer = new ProximalAdam(SparsityHooks.ParameterOrder(network));
         using var sparsity = new SparsityHooks(network, optimizer, settings.Sparsity);
         using var shuffler = new Generator(settings.Seed + 1);
@@ -41,21 +50,20 @@ internal static class NetworkTrainer
             // Running sums stay on the device: reading them per batch would synchronise a GPU every step.
             using var lossSum = zeros(1, dtype: ScalarType.Float64, device: device);
             using var correct = zeros(1, dtype: ScalarType.Int64, device: device);
-            using (var hostOrder = randperm(rows, generator: shuffler))
-            using (var order = hostOrder.to(device))
+            using (var batches = data.Shuffled(epoch, shuffler, settings.BatchSize))
             {
-                for (long start = 0; start < rows; start += settings.BatchSize)
+                for (long batch = 0; ; batch++)
                 {
-                    run.BeforeBatch();
                     using var scope = NewDisposeScope();
-                    long size = Math.Min(settings.BatchSize, rows - start);
-                    var index = order.narrow(0, start, size);
-                    var x = features.index_select(0, index);
-                    var y = labels.index_select(0, index);
+                    if (!batches.TryNext(out var x, out var y))
+                        break;
+                    // After the read, so an epoch whose last batch is done ends (and checkpoints) as before.
+                    run.BeforeBatch();
+                    long size = y.shape[0];
 
                     var logits = network.call(x);
                     var loss = nn.functional.cross_entropy(logits, y);
-                    run.CheckLoss(loss, epoch, start / settings.BatchSize);
+                    run.CheckLoss(loss, epoch, batch);
                     optimizer.ZeroGrad();
                     loss.backward();
                     double learningRate = settings.Schedule.At(settings.LearningRate, step++, totalSteps);

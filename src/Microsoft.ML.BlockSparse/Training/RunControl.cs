@@ -1,3 +1,4 @@
+using Microsoft.ML.BlockSparse.Batching;
 using Microsoft.ML.BlockSparse.Checkpoints;
 using static TorchSharp.torch;
 
@@ -21,7 +22,7 @@ internal sealed record RunControl
     public Checkpoint? Resume { get; init; }
 
     /// <summary>Held-out rows scored after every epoch, on the training device; null for none.</summary>
-    public LabelledRows? Validation { get; init; }
+    public IRowBatches? Validation { get; init; }
 
     /// <summary>Epochs without a better validation accuracy before training stops; 0 for no early stopping.</summary>
     public int EarlyStoppingPatience { get; init; }

@@ -1,6 +1,8 @@
+using Microsoft.ML.BlockSparse.Batching;
 using Microsoft.ML.BlockSparse.Checkpoints;
 using Microsoft.ML.BlockSparse.Network;
 using Microsoft.ML.BlockSparse.Run;
+using Microsoft.ML.BlockSparse.Torch;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -61,16 +63,18 @@ internal sealed class TrainingEngine : IDisposable
     }
 
     /// <summary>Records what decides this run and, when resuming, refuses a checkpoint another run wrote.</summary>
-    public void Fingerprint(long trainingRows, long validationRows, string dataDigest, int featureLength, int classes)
+    public void Fingerprint(long trainingRows, long validationRows, string dataDigest, int featureLength, int classes, string? streaming = null)
     {
-        fingerprint = RunFingerprint.Of(run, plan, trainingRows, validationRows, dataDigest, featureLength, classes);
+        fingerprint = RunFingerprint.Of(run, plan, trainingRows, validationRows, dataDigest, featureLength, classes, streaming);
         if (resume is not null)
             RunFingerprint.RequireMatch(resume.Info.Fingerprint, fingerprint, resume.Path!);
     }
 
     /// <summary>Builds the planned network on <see cref="Device"/> and trains it on <paramref name="train"/>.</summary>
-    public TrainedNetwork Train(LabelledRows train, LabelledRows? validation, Action<EpochSummary> onEpoch)
+    public TrainedNetwork Train(IRowBatches train, IRowBatches? validation, Action<EpochSummary> onEpoch)
     {
+        if (run.TuneNativeAllocator && Device.type == DeviceType.CPU)
+            NativeAllocator.Tune();
         var network = new BlockSparseNetwork(plan, run.Training.Seed);
         try
         {
@@ -86,7 +90,7 @@ internal sealed class TrainingEngine : IDisposable
                 EarlyStoppingPatience = run.EarlyStoppingPatience,
                 Fingerprint = fingerprint ?? throw new InvalidOperationException("Call Fingerprint before Train."),
             };
-            var history = NetworkTrainer.Train(network, train.Features, train.Labels, run.Training, onEpoch, control);
+            var history = NetworkTrainer.Train(network, train, Device, run.Training, onEpoch, control);
             return new TrainedNetwork(network, history, EarlyStopping.KeptEpoch(history, run.EarlyStoppingPatience > 0));
         }
         catch

@@ -1,3 +1,4 @@
+using Microsoft.ML.BlockSparse.Batching;
 using Microsoft.ML.BlockSparse.Checkpoints;
 using Microsoft.ML.BlockSparse.Network;
 using Microsoft.ML.BlockSparse.Torch;
@@ -15,7 +16,7 @@ namespace Microsoft.ML.BlockSparse.Training;
 /// <remarks>
 /// A checkpoint holds every piece of state the loop reads, so a resumed run repeats exactly the steps
 /// an uninterrupted one would take: the network's parameters and buffers, Adam's moments and step
-/// count, the shuffling generator, the global step (learning-rate schedule; λ1 follows the epoch) and
+/// count, the shuffling generator (streamed rows derive their order from the seed and the epoch instead), the global step (learning-rate schedule; λ1 follows the epoch) and
 /// the early-stopping state with its best weights.
 /// </remarks>
 internal sealed class TrainingRun : IDisposable
@@ -86,19 +87,21 @@ internal sealed class TrainingRun : IDisposable
     /// <summary>After the loop: with early stopping, the best epoch's weights are the ones kept.</summary>
     public void Finish() => earlyStopping.RestoreBest(network);
 
-    private double Accuracy(LabelledRows rows)
+    private double Accuracy(IRowBatches rows)
     {
         network.eval();
         try
         {
             using var _ = no_grad();
             using var correct = zeros(1, dtype: ScalarType.Int64, device: device);
-            for (long start = 0; start < rows.Count; start += ValidationBatch)
+            using var batches = rows.InOrder(ValidationBatch);
+            while (true)
             {
                 using var scope = NewDisposeScope();
-                long size = Math.Min(ValidationBatch, rows.Count - start);
-                var predicted = network.call(rows.Features.narrow(0, start, size)).argmax(1);
-                correct.add_(predicted.eq(rows.Labels.narrow(0, start, size)).sum(), Scalars.One);
+                if (!batches.TryNext(out var features, out var labels))
+                    break;
+                var predicted = network.call(features).argmax(1);
+                correct.add_(predicted.eq(labels).sum(), Scalars.One);
             }
             return (double)correct.item<long>() / rows.Count;
         }

@@ -19,6 +19,9 @@ internal sealed record TrainingSettings(
     /// <summary>A candidate whose group norm falls to this fraction of its layer's largest is retired.</summary>
     public double CandidateRetireFraction { get; init; }
 
+    /// <summary>After this many epochs each layer keeps only its strongest candidate; 0 never forces it.</summary>
+    public int ShapeDecisionEpochs { get; init; }
+
     /// <summary>λ of the group-lasso baseline's penalty over weight blocks.</summary>
     public double GroupLassoLambda { get; init; }
 
@@ -33,5 +36,8 @@ internal sealed record TrainingSettings(
 
     /// <summary>The part the sparsity hooks read.</summary>
     public SparsitySettings Sparsity => new(Lambda1, Lambda2, PruneEveryEpochs, PruneThreshold, CandidateRetireFraction,
-        GroupLassoLambda, GroupLassoPruneThreshold, TargetBlockSparsity);
+        GroupLassoLambda, GroupLassoPruneThreshold, TargetBlockSparsity)
+    {
+        DecisionEpochs = ShapeDecisionEpochs,
+    };
 }

@@ -18,6 +18,12 @@ internal sealed record BenchResult
     /// <summary>The dense network's training FLOPs for the same rows and epochs.</summary>
     public required long DenseTrainingFlops { get; init; }
 
+    /// <summary>
+    /// Inference FLOPs per row of the model, zero blocks skipped (the report's figure, which the exported ONNX
+    /// model does: it holds only the live input groups and non-zero blocks).
+    /// </summary>
+    public required long InferenceFlopsPerExample { get; init; }
+
     public required double SecondsPerEpoch { get; init; }
 
     /// <summary>Peak resident memory of the process while this method trained, evaluated and was saved.</summary>

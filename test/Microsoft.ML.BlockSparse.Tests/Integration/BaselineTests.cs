@@ -77,20 +77,34 @@ public class BaselineTests(MnistSlice mnist) : IClassFixture<MnistSlice>
     }
 
     [Fact]
-    public void SearchLogsSurvivingShapesAndGetsCheaperAsCandidatesRetire()
+    public void SearchDecidesAfterTheDecisionEpochAndThenTrainsOnlyTheSurvivor()
     {
         var options = Options(BlockSparseMethod.Kronecker);
         options.SearchBlockShapes = true;
-        options.ShapeSearchLambdaStart = 0.1;   // decides within the test's three epochs on 10,000 rows
         options.Epochs = 3;
+        Assert.Equal(1, options.ShapeSearchDecisionEpochs);   // the documented default
         var (model, _) = Train(options);
 
         var first = model.History[0];
         var last = model.History[^1];
         Assert.NotNull(first.BlockShapes);
         Assert.Contains("shapes", first.ToString());
-        Assert.True(last.TrainingFlops < first.TrainingFlops, $"training FLOPs {first.TrainingFlops} then {last.TrainingFlops}");
+        // Decided at the end of epoch 1: one shape per layer from then on, each epoch at the survivors' cost.
+        Assert.All(model.History, e => Assert.DoesNotContain(e.BlockShapes!, s => s?.Contains('+') == true));
+        Assert.True(model.History[1].TrainingFlops < first.TrainingFlops / 2, $"training FLOPs {first.TrainingFlops} then {model.History[1].TrainingFlops}");
+        Assert.Equal(model.History[1].TrainingFlops, last.TrainingFlops);
         Assert.Equal(model.Report.ChosenBlockShapes, last.BlockShapes);
+        // The report's per-epoch cost is the survivors'; the whole run's cost includes the search's first epoch.
+        Assert.Equal(model.History.Sum(e => e.TrainingFlops), model.Report.RunTrainingFlops);
+        Assert.True(model.Report.RunTrainingFlops > model.Report.TrainingFlopsPerExample * mnist.Train.Count * 3);
+        Assert.Equal(model.Report.DenseTrainingFlopsPerExample * mnist.Train.Count * 3, model.Report.RunDenseTrainingFlops);
+        Assert.Contains("runTrainingFlops", model.Report.ToJson());
+        Assert.Contains("whole run", model.Report.ToTable());
+        // The trained, pruned model's ONNX does exactly the report's inference FLOPs.
+        using var onnx = new MemoryStream();
+        model.SaveOnnx(onnx);
+        Assert.Equal(model.Report.InferenceFlopsPerExample, OnnxFlops.Total(onnx.ToArray()));
+        Assert.True(model.Report.InferenceFlopsPerExample < model.Report.DenseInferenceFlopsPerExample);
         Assert.Equal(3, model.Report.Layers[0].CandidateBlockShapes!.Count);
         Assert.DoesNotContain("+", model.Report.Layers[0].BlockShape);
         Assert.Contains("chosenBlockShapes", model.Report.ToJson());

@@ -66,13 +66,14 @@ public class CheckpointTests(MnistSlice mnist) : IClassFixture<MnistSlice>, IDis
             var o = Options(checkpoints, resumeFrom);
             o.CandidateBlockShapes = [[new BlockShape(4, 28), new BlockShape(8, 56), new BlockShape(2, 14)], [new BlockShape(2, 8)]];
             o.ShapeSearchLambdaStart = 0.3;
-            o.CandidateRetireFraction = 0.5;   // decide within this short run
+            o.ShapeSearchDecisionEpochs = 2;   // decide at the end of epoch 2, just before the interruption
             return o;
         }
         using var uninterrupted = Fit(Search(temp.File("whole-search")));
-        // Candidates of the first layer were retired by the end of epoch 2, before the interruption.
-        Assert.True(uninterrupted.History[1].BlockShapes![0]!.Split('+').Length < 3,
-            string.Join(" / ", uninterrupted.History.Select(e => string.Join(" | ", e.BlockShapes!))));
+        // The first layer held several candidates in epoch 1 and one from the decision at the end of epoch 2 on.
+        string Shapes() => string.Join(" / ", uninterrupted.History.Select(e => string.Join(" | ", e.BlockShapes!)));
+        Assert.True(uninterrupted.History[0].BlockShapes![0]!.Contains('+'), Shapes());
+        Assert.DoesNotContain('+', uninterrupted.History[1].BlockShapes![0]!);
 
         var split = temp.File("split-search");
         using var cancellation = new CancellationTokenSource();

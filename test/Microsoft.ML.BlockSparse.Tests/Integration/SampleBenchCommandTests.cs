@@ -20,12 +20,13 @@ public class SampleBenchCommandTests(MnistSlice mnist) : IClassFixture<MnistSlic
         Assert.Contains("| method | test accuracy | block sparsity | trainable params | training FLOPs (run) |", output);
         using var json = JsonDocument.Parse(File.ReadAllText(Path.Combine(temp.Path, "bench.json")));
         var methods = json.RootElement.EnumerateArray().ToList();
-        Assert.Equal(["Dense", "GroupLasso", "Kronecker 4x112,2x60,auto r2", "Kronecker λ2 search r4", "Dense LeNet5", "Kronecker LeNet5 r4"],
+        Assert.Equal(["Dense", "GroupLasso", "Kronecker 4x112,2x60,auto r2", "Kronecker λ2 search r2", "Dense LeNet5", "Kronecker LeNet5 r4",
+                "Dense 2048-2048", "Kronecker 2048-2048 32x28,32x64,auto r2"],
             methods.Select(m => m.GetProperty("method").GetString()));
         string[] fields =
         [
             "testAccuracy", "blockSparsity", "trainableParameters", "trainingFlops", "secondsPerEpoch", "peakWorkingSetBytes",
-            "modelBytes", "transformRowsPerSecond", "predictionEngineRowsPerSecond", "chosenBlockShapes",
+            "modelBytes", "inferenceFlopsPerExample", "transformRowsPerSecond", "predictionEngineRowsPerSecond", "chosenBlockShapes",
         ];
         foreach (var method in methods)
         {
@@ -38,16 +39,24 @@ public class SampleBenchCommandTests(MnistSlice mnist) : IClassFixture<MnistSlic
         long denseFlops = methods[0].GetProperty("trainingFlops").GetInt64();
         Assert.Equal(denseFlops, methods[1].GetProperty("trainingFlops").GetInt64());   // group lasso trains the dense layers
         Assert.True(methods[2].GetProperty("trainingFlops").GetInt64() < denseFlops / 10);
+        // The factored rows' ONNX models skip their zero blocks: fewer inference FLOPs per row than dense.
+        long denseInference = methods[0].GetProperty("inferenceFlopsPerExample").GetInt64();
+        Assert.True(methods[2].GetProperty("inferenceFlopsPerExample").GetInt64() < denseInference / 10);
+        Assert.Matches(@"\| [0-9,]+ \(1\.00×\) \|", output);   // rows/s against dense's, dense's own row at 1.00×
         // GroupLasso is pruned to the fixed Kronecker run's block sparsity.
         Assert.Equal(methods[2].GetProperty("blockSparsity").GetDouble(), methods[1].GetProperty("blockSparsity").GetDouble(), 2);
 
         // The LeNet5 rows are against the dense LeNet5: 61,706 parameters, the Kronecker one far fewer and cheaper to train.
-        Assert.Equal(["Mlp", "Mlp", "Mlp", "Mlp", "LeNet5", "LeNet5"], methods.Select(m => m.GetProperty("architecture").GetString()));
+        Assert.Equal(["Mlp", "Mlp", "Mlp", "Mlp", "LeNet5", "LeNet5", "Mlp 2048-2048", "Mlp 2048-2048"], methods.Select(m => m.GetProperty("architecture").GetString()));
         Assert.Equal(61_706, methods[4].GetProperty("trainableParameters").GetInt64());
         Assert.Equal(61_706, methods[5].GetProperty("denseParameters").GetInt64());
         Assert.True(methods[5].GetProperty("trainableParameters").GetInt64() < 61_706 / 10);
         Assert.True(methods[5].GetProperty("trainingFlops").GetInt64() < methods[4].GetProperty("trainingFlops").GetInt64());
         Assert.Contains("| Dense LeNet5 |", output);
+
+        // The wide rows: two hidden layers of 2048; the Kronecker one trains at under a tenth of the dense FLOPs.
+        Assert.Equal(784L * 2048 + 2048 + 2048L * 2048 + 2048 + 2048L * 10 + 10, methods[6].GetProperty("trainableParameters").GetInt64());
+        Assert.True(methods[7].GetProperty("trainingFlops").GetInt64() < methods[6].GetProperty("trainingFlops").GetInt64() / 10);
 
         var png = File.ReadAllBytes(Path.Combine(temp.Path, "bench.png"));
         Assert.Equal(new byte[] { 0x89, (byte)'P', (byte)'N', (byte)'G' }, png.Take(4));

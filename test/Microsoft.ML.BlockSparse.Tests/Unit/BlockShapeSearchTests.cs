@@ -1,4 +1,5 @@
 using Microsoft.ML.BlockSparse.Layers;
+using Microsoft.ML;
 using Microsoft.ML.BlockSparse.Network;
 using Microsoft.ML.BlockSparse.Sparsity;
 using Microsoft.ML.BlockSparse.Torch;
@@ -40,6 +41,57 @@ public class BlockShapeSearchTests
         // The survivor fits the truth.
         using var weight = layer.MaterializeWeight().detach();
         Assert.True(weight.sub(truth).norm().item<float>() < 0.05f * truth.norm().item<float>());
+    }
+
+    [Fact]
+    public void DecisionKeepsTheCandidateWithTheLargestShareOfTheWeight()
+    {
+        using var scope = NewDisposeScope();
+        using var generator = new Generator(5);
+        var layer = new KroneckerLinear("search", 32, 16, [new BlockShape(2, 2), new BlockShape(4, 4), new BlockShape(8, 8)], 1, generator);
+        var other = new KroneckerLinear("decided", 32, 16, [new BlockShape(2, 2)], 1, generator);
+        // The middle candidate carries most of the weight; the others are small but far from retirement's 1 %.
+        using (no_grad())
+        using (var small = Scalars.Of(0.2))
+        using (var large = Scalars.Of(3.0))
+        {
+            layer.Candidates[0].Right.mul_(small);
+            layer.Candidates[1].Right.mul_(large);
+        }
+        Assert.Equal(0, CandidateRetirement.Apply([layer], 0.01));
+
+        Assert.Equal(2, CandidateRetirement.KeepStrongest([layer, other]));
+        Assert.Equal([new BlockShape(4, 4)], layer.LiveCandidates.Select(c => c.Block));
+        Assert.Equal(0, CandidateRetirement.KeepStrongest([layer, other]));   // decided: nothing more to retire
+        Assert.Single(other.LiveCandidates);
+    }
+
+    [Fact]
+    public void TrainerDecidesAtTheDecisionEpochAndNotBefore()
+    {
+        var ml = new MLContext(1);
+        var data = TinyClassifier.Data(ml, rows: 60);
+        BlockSparseTrainer.Options Options(int decideAfter) => new()
+        {
+            HiddenLayers = [8],
+            Epochs = 3,
+            Device = ComputeDevice.Cpu,
+            CandidateBlockShapes = [[new BlockShape(2, 2), new BlockShape(4, 4), new BlockShape(8, 4)], [new BlockShape(1, 4), new BlockShape(3, 8)]],
+            ShapeSearchDecisionEpochs = decideAfter,
+        };
+        string[] LayerOneShapes(int decideAfter)
+        {
+            var model = ml.Transforms.Conversion.MapValueToKey("Label")
+                .Append(ml.MulticlassClassification.Trainers.BlockSparse(Options(decideAfter))).Fit(data).LastTransformer;
+            return model.History.Select(e => e.BlockShapes![0]!).ToArray();
+        }
+
+        var decidedLate = LayerOneShapes(2);
+        Assert.Contains('+', decidedLate[0]);
+        Assert.DoesNotContain('+', decidedLate[1]);
+        Assert.Equal(decidedLate[1], decidedLate[2]);
+        // 0: λ2 alone, which on this tiny run retires nothing within three epochs.
+        Assert.All(LayerOneShapes(0), s => Assert.Contains('+', s));
     }
 
     [Fact]

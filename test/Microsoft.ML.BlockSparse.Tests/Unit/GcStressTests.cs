@@ -46,8 +46,8 @@ public class GcStressTests : IDisposable
         return ml.Transforms.Conversion.MapValueToKey("Label").Fit(data).Transform(data);
     }
 
-    /// <summary>Every training path: each method, λ2 search, pruning, validation with early stopping, checkpoints, LeNet5.</summary>
-    private static readonly string[] PathNames = ["kronecker", "search", "dense", "grouplasso", "validation+checkpoints", "lenet5"];
+    /// <summary>Every training path: each method, λ2 search, pruning, validation with early stopping, checkpoints, LeNet5, streamed rows.</summary>
+    private static readonly string[] PathNames = ["kronecker", "search", "dense", "grouplasso", "validation+checkpoints", "lenet5", "stream"];
 
     public static TheoryData<string> Paths => new(PathNames);
 
@@ -77,6 +77,13 @@ public class GcStressTests : IDisposable
                 options.TargetBlockSparsity = 0.5;
                 break;
             case "validation+checkpoints":
+                options.ValidationFraction = 0.25;
+                options.EarlyStoppingPatience = 1;
+                options.CheckpointDirectory = Path.Combine(temp.Path, $"checkpoints-{Guid.NewGuid():N}");
+                break;
+            case "stream":
+                options.DataCaching = DataCaching.Stream;
+                options.ShuffleBufferRows = 64;
                 options.ValidationFraction = 0.25;
                 options.EarlyStoppingPatience = 1;
                 options.CheckpointDirectory = Path.Combine(temp.Path, $"checkpoints-{Guid.NewGuid():N}");

@@ -16,7 +16,21 @@ public class KroneckerLinearTests
         { 60, 8, 2, 6, 3 },
         { 20, 20, 1, 20, 2 },
         { 36, 18, 6, 3, 5 },
+        { 64, 64, 8, 8, 4 },
     };
+
+    [Fact]
+    public void ShapesExerciseBothOrdersOfTheFactoredProduct()
+    {
+        // The forward pass mixes first or projects first, whichever costs fewer FLOPs; the theories above
+        // must check both against the materialised weight.
+        using var generator = new Generator(1);
+        var orders = Shapes.Select(row => (object[])row)
+            .Select(a => new KroneckerLinear("t", (int)a[0], (int)a[1], new BlockShape((int)a[2], (int)a[3]), (int)a[4], generator).Single.MixesFirst)
+            .ToList();
+        Assert.Contains(true, orders);
+        Assert.Contains(false, orders);
+    }
 
     [Theory]
     [MemberData(nameof(Shapes))]
