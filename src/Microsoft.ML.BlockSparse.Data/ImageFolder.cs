@@ -12,6 +12,16 @@ public sealed class ImageFolderRow
     public string Label { get; set; } = "";
 }
 
+/// <summary>An image file <see cref="ImageFolder.List(string, bool)"/> left out, and why.</summary>
+/// <param name="Path">Full path of the file.</param>
+/// <param name="Reason">What is wrong with it (the message that names it).</param>
+public sealed record SkippedImage(string Path, string Reason);
+
+/// <summary>What <see cref="ImageFolder.List(string, bool)"/> found: the good images and the skipped bad ones.</summary>
+/// <param name="Rows">The images to use, class by class.</param>
+/// <param name="Skipped">The bad files left out (empty unless skipping was asked for).</param>
+public sealed record ImageFolderListing(IReadOnlyList<ImageFolderRow> Rows, IReadOnlyList<SkippedImage> Skipped);
+
 /// <summary>
 /// Lists an image folder in the layout Model Builder uses for image classification — one sub-folder
 /// per class, named after the class, holding that class's images — into rows of
@@ -37,7 +47,7 @@ public static class ImageFolder
 
     /// <summary>
     /// Whether <paramref name="folder"/> looks like an image folder: it has a sub-folder that holds an
-    /// image file (directly or below). Cheap; <see cref="List"/> does the full checks.
+    /// image file (directly or below). Cheap; <see cref="List(string)"/> does the full checks.
     /// </summary>
     public static bool IsImageFolder(string folder)
         => Directory.Exists(folder) && ClassFolders(folder).Any(c => ImageFiles(c).Any());
@@ -59,7 +69,7 @@ public static class ImageFolder
 
     /// <summary>
     /// Every image of the folder, class by class (classes in ordinal order of their names, files likewise).
-    /// Each file's header and end are checked with <see cref="ImageFileCheck.Check"/>, so a file that is not
+    /// Each file's header and end are checked with <see cref="ImageFileCheck.Check(string)"/>, so a file that is not
     /// an image, is truncated or is larger than <see cref="ImageFileCheck.MaxPixels"/> fails here, by name,
     /// rather than deep inside a training run (or, for a truncated file, not at all).
     /// </summary>
@@ -68,7 +78,21 @@ public static class ImageFolder
     /// The folder has no class sub-folders, a class folder holds no images, or a file is not an image, is
     /// truncated or is too large.
     /// </exception>
-    public static IReadOnlyList<ImageFolderRow> List(string folder)
+    public static IReadOnlyList<ImageFolderRow> List(string folder) => List(folder, skipBadFiles: false).Rows;
+
+    /// <summary>
+    /// Every image of the folder, as <see cref="List(string)"/>; with <paramref name="skipBadFiles"/>, a file that is not
+    /// an image, is truncated, is larger than <see cref="ImageFileCheck.MaxPixels"/> or cannot be decoded is left out
+    /// and reported in <see cref="ImageFolderListing.Skipped"/> (with the reason) instead of failing the listing.
+    /// Skipping decodes every image once to find the ones whose header and end are intact but whose content is not
+    /// (without skipping, such a file is named when training reaches it).
+    /// </summary>
+    /// <exception cref="DirectoryNotFoundException">The folder does not exist.</exception>
+    /// <exception cref="InvalidDataException">
+    /// The folder has no class sub-folders, a class folder holds no (good) images, or, without
+    /// <paramref name="skipBadFiles"/>, a file is not an image, is truncated or is too large.
+    /// </exception>
+    public static ImageFolderListing List(string folder, bool skipBadFiles)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(folder);
         if (!Directory.Exists(folder))
@@ -82,6 +106,7 @@ public static class ImageFolder
         }
 
         var rows = new List<ImageFolderRow>();
+        var skipped = new List<SkippedImage>();
         foreach (var classFolder in classes)
         {
             var label = Path.GetFileName(classFolder);
@@ -92,17 +117,41 @@ public static class ImageFolder
                     $"Class folder '{classFolder}' (class '{label}') holds no images. Every class needs at least one file with one of the extensions "
                     + $"{string.Join(", ", ImageExtensions.Order(StringComparer.Ordinal))}; remove the folder or add its images.");
             }
+            int kept = 0;
             foreach (var file in files)
             {
-                ImageFileCheck.Check(file);
+                if (skipBadFiles)
+                {
+                    try
+                    {
+                        ImageFileCheck.Check(file);
+                        ImagePipelines.Inspect(file);
+                    }
+                    catch (Exception e) when (e is InvalidDataException or IOException or UnauthorizedAccessException)
+                    {
+                        skipped.Add(new SkippedImage(Path.GetFullPath(file), e.Message));
+                        continue;
+                    }
+                }
+                else
+                {
+                    ImageFileCheck.Check(file);
+                }
                 rows.Add(new ImageFolderRow { ImagePath = Path.GetFullPath(file), Label = label });
+                kept++;
+            }
+            if (kept == 0)
+            {
+                throw new InvalidDataException(
+                    $"Class folder '{classFolder}' (class '{label}') holds no good images: all {files.Count} were skipped as bad "
+                    + $"(the first: {skipped[^files.Count].Reason}). Replace them or remove the folder.");
             }
         }
-        return rows;
+        return new ImageFolderListing(rows, skipped);
     }
 
     /// <summary>The folder's images as an <see cref="IDataView"/> with text columns <c>ImagePath</c> and <c>Label</c>.</summary>
-    /// <inheritdoc cref="List" path="/exception"/>
+    /// <inheritdoc cref="List(string)" path="/exception"/>
     public static IDataView Load(MLContext mlContext, string folder)
     {
         ArgumentNullException.ThrowIfNull(mlContext);
@@ -115,7 +164,7 @@ public static class ImageFolder
     /// Deterministic: the same rows and seed give the same split. Both sets come back shuffled (with
     /// the same seed), so any prefix of them is a sample of all classes.
     /// </summary>
-    /// <param name="rows">The images, as <see cref="List"/> returns them.</param>
+    /// <param name="rows">The images, as <see cref="List(string)"/> returns them.</param>
     /// <param name="testFraction">Share of each class held out for testing, greater than 0 and less than 1.</param>
     /// <param name="seed">Seed of the random choice.</param>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="testFraction"/> is not in (0, 1).</exception>
@@ -166,7 +215,7 @@ public static class ImageFolder
     /// <summary>
     /// The first of <paramref name="imagePaths"/> that cannot be decoded, and the message that names it; null when all can.
     /// For naming the culprit after a pipeline failed with ML.NET's anonymous "Invalid input stream
-    /// contents": <see cref="List"/> only checks each file's header and end, and decoding every image up
+    /// contents": <see cref="List(string)"/> only checks each file's header and end, and decoding every image up
     /// front would double the cost of every run.
     /// </summary>
     public static (string Path, string Reason)? FindUndecodable(IEnumerable<string> imagePaths)

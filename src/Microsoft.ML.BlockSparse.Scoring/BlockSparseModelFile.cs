@@ -10,8 +10,9 @@ namespace Microsoft.ML.BlockSparse;
 public static class BlockSparseModelFile
 {
     /// <summary>
-    /// Registers the arg-max mapping with <paramref name="mlContext"/> and loads the model that
-    /// <c>mlContext.Model.Save</c> wrote to <paramref name="path"/>.
+    /// Registers the arg-max and image-decoding mappings with <paramref name="mlContext"/> and loads the model that
+    /// <c>mlContext.Model.Save</c> wrote to <paramref name="path"/>. The model predicts from input without the
+    /// label column (see <see cref="WithOptionalLabel"/>).
     /// </summary>
     /// <exception cref="FileNotFoundException">There is no such file, or the path is a folder.</exception>
     /// <exception cref="InvalidDataException">
@@ -64,7 +65,27 @@ public static class BlockSparseModelFile
                 $"Model file '{path}' is an ML.NET model, but not a classifier: its output lacks the "
                 + $"'{ScoringColumns.Score}' and '{ScoringColumns.PredictedLabel}' columns a BlockSparse model produces.");
         }
-        return model;
+        return WithOptionalLabel(model);
+    }
+
+    /// <summary>
+    /// <paramref name="model"/>, able to predict from input without the label column: a <c>MapValueToKey</c> step of
+    /// the pipeline whose input column is absent is left out, so a Model Builder style pipeline
+    /// (<c>MapValueToKey("Label") → BlockSparse → MapKeyToValue("PredictedLabel")</c>) predicts from a class that has
+    /// only the image column. <see cref="Load"/> returns models in this form already; this is for a pipeline just fitted.
+    /// With the label present every step runs as before, and saving the result saves <paramref name="model"/>.
+    /// </summary>
+    /// <returns>The model itself when it is not a <see cref="TransformerChain{TLastTransformer}"/>.</returns>
+    public static ITransformer WithOptionalLabel(ITransformer model)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        return model switch
+        {
+            OptionalLabelModel => model,
+            IEnumerable<ITransformer> steps when model.GetType().IsGenericType && model.GetType().GetGenericTypeDefinition() == typeof(TransformerChain<>)
+                => new OptionalLabelModel(model, steps),
+            _ => model,
+        };
     }
 
     // ML.NET 5's OnnxTransformer: "Input tensor, {column}, does not exist in the ONNX model. Available input names are [{names}]."

@@ -18,14 +18,14 @@ namespace Samples;
 /// </remarks>
 public static class MnistModel
 {
-    /// <summary>One input row: the image file. <c>Label</c> is only there because the saved pipeline names it; leave it empty.</summary>
+    /// <summary>
+    /// One input row: the image file. No <c>Label</c>: <see cref="BlockSparseModelFile.Load"/> leaves out the saved
+    /// pipeline's <c>MapValueToKey("Label")</c> when the input has no label.
+    /// </summary>
     public sealed class ModelInput
     {
         [ColumnName("ImagePath")]
         public string ImagePath { get; set; } = "";
-
-        [ColumnName("Label")]
-        public string Label { get; set; } = "";
     }
 
     /// <summary>The prediction: the class name and one probability per class (in the order of the training labels' key values).</summary>
@@ -69,6 +69,27 @@ public static class MnistModel
     {
         var (mlContext, model) = Loaded.Value;
         return mlContext.Model.CreatePredictionEngine<ModelInput, ModelOutput>(model, new PredictionEngineOptions { OwnsTransformer = false });
+    }
+
+    /// <summary>
+    /// The class names in the order of <see cref="ModelOutput.Score"/>: the key values of the model's predicted label
+    /// (which MapKeyToValue leaves in the output as a hidden column of the key type).
+    /// </summary>
+    public static IReadOnlyList<string> ClassNames()
+    {
+        var (_, model) = Loaded.Value;
+        var output = model.GetOutputSchema(SchemaDefinition.Create(typeof(ModelInput)).Aggregate(
+            new DataViewSchema.Builder(), (b, c) => { b.AddColumn(c.ColumnName, c.ColumnType); return b; }).ToSchema());
+        foreach (var column in output)
+        {
+            if (column.Name == "PredictedLabel" && column.Type is KeyDataViewType)
+            {
+                VBuffer<ReadOnlyMemory<char>> names = default;
+                column.GetKeyValues(ref names);
+                return names.DenseValues().Select(n => n.ToString()).ToList();
+            }
+        }
+        throw new InvalidOperationException($"Model '{ModelPath}' has no predicted label of a key type with class names.");
     }
 
     private static (MLContext, ITransformer) Load()

@@ -7,8 +7,11 @@ internal static class PredictImageCommand
 {
     public const string Usage = """
         predict-image --model FILE.zip IMAGE...
-          prints the predicted class and its probability for each image, with a model that train --data IMAGE_FOLDER saved
+          prints, for each image, tab-separated: the file, the predicted class, its probability, and the top 3 classes
+          with their probabilities; with a model that train --data IMAGE_FOLDER saved
         """;
+
+    private const int TopScores = 3;
 
     public static int Run(IEnumerable<string> args)
     {
@@ -38,6 +41,7 @@ internal static class PredictImageCommand
         foreach (var image in images)
             Microsoft.ML.BlockSparse.Data.ImageFileCheck.Check(image);
         MnistModel.ModelPath = Path.GetFullPath(modelPath);
+        var classes = MnistModel.ClassNames();
         foreach (var image in images)
         {
             MnistModel.ModelOutput prediction;
@@ -50,7 +54,9 @@ internal static class PredictImageCommand
                 // ML.NET's decoder names neither the file nor the problem in words a user knows.
                 throw new InvalidDataException($"Image file '{image}' cannot be decoded: its content is not a complete image in a format ML.NET reads.", e);
             }
-            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{image}\t{prediction.PredictedLabel}\t{prediction.Score.Max():F4}"));
+            var top = prediction.Score.Select((score, i) => (Score: score, Name: classes[i])).OrderByDescending(c => c.Score).Take(TopScores);
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"{image}\t{prediction.PredictedLabel}\t{prediction.Score.Max():F4}\ttop: {string.Join(", ", top.Select(c => $"{c.Name} {c.Score:F4}"))}"));
         }
         return 0;
     }

@@ -20,7 +20,7 @@ internal static class TrainCommand
               [--train-rows N] [--test-rows N] [--model FILE.zip] [--report FILE.json]
               [--method kronecker|dense|grouplasso] [--search] [--candidates MxN/MxN[,...]] [--shape-lambda X] [--shape-lambda-increment X] [--decide-after N]
               [--group-lasso X] [--target-sparsity F] [--validation-fraction X] [--patience N] [--checkpoint DIR [--resume]]
-              [--resume-from FILE] [--test-fraction F] [--image-size WxH] [--channels 1|3] [--architecture mlp|lenet5|vit]
+              [--resume-from FILE] [--test-fraction F] [--image-size WxH] [--channels 1|3] [--skip-bad-images] [--architecture mlp|lenet5|vit]
               [--caching auto|memory|stream] [--shuffle-buffer N]
               [--patch P] [--vit-dim D] [--vit-depth N] [--vit-heads H] [--vit-mlp-ratio R]
           --architecture  mlp (default: --hidden layers on the flat pixels) or lenet5 (two factored convolutions with pooling,
@@ -52,8 +52,11 @@ internal static class TrainCommand
           --shuffle-buffer  rows in the streaming shuffle buffer (default 16384)
           image folders only:
           --test-fraction  share of each class held out for testing when there are no train/ and test/ folders (default 0.2; split with --seed)
-          --image-size     resize every image to WxH (default: the size of the first training image)
-          --channels       1 = grayscale (default), 3 = RGB
+          --image-size     resize every image to WxH, scaled to cover it and centre-cropped (default: the size of the first
+                           training image, scaled down to at most 64 pixels a side)
+          --channels       1 = grayscale, 3 = RGB (default: 1 if the first training image is grey, else 3)
+          --skip-bad-images  leave out files that are not complete, decodable images (and say how many, and which),
+                           instead of stopping at the first one
         """;
 
     private static readonly HashSet<string> ValueOptions =
@@ -63,7 +66,7 @@ internal static class TrainCommand
          "--test-fraction", "--image-size", "--channels", "--architecture", "--caching", "--shuffle-buffer",
          "--patch", "--vit-dim", "--vit-depth", "--vit-heads", "--vit-mlp-ratio"];
 
-    private static readonly HashSet<string> Flags = ["--resume", "--search"];
+    private static readonly HashSet<string> Flags = ["--resume", "--search", "--skip-bad-images"];
 
     /// <summary>Exit code after Ctrl+C, as shells report a process ended by SIGINT (128 + 2).</summary>
     public const int CancelledExitCode = 130;
@@ -89,6 +92,14 @@ internal static class TrainCommand
         var mlContext = new MLContext(options.Seed);
         var data = ReadData(cl, mlContext, dataFolder, options.Seed);
         Console.WriteLine(data.Description);
+        if (data.SkippedImages.Count > 0)
+        {
+            Console.WriteLine($"Skipped {data.SkippedImages.Count} bad image files (--skip-bad-images):");
+            foreach (var bad in data.SkippedImages.Take(10))
+                Console.WriteLine($"  {bad.Reason}");
+            if (data.SkippedImages.Count > 10)
+                Console.WriteLine($"  ... and {data.SkippedImages.Count - 10} more");
+        }
         Console.WriteLine($"{data.TrainRows} training rows, {data.TestRows} test rows, {data.Shape.Length} features (image {data.Shape}, channels x height x width)");
 
         options.FeatureColumnName = data.FeatureColumnName;
@@ -168,7 +179,7 @@ internal static class TrainCommand
         int? trainRows = cl.Int("--train-rows", min: 1), testRows = cl.Int("--test-rows", min: 1);
         if (!TrainingData.IsImageFolder(dataFolder))
         {
-            foreach (var imageOnly in new[] { "--test-fraction", "--image-size", "--channels" })
+            foreach (var imageOnly in new[] { "--test-fraction", "--image-size", "--channels", "--skip-bad-images" })
             {
                 if (cl.Has(imageOnly))
                     throw new UsageException($"{imageOnly} applies to image folders; '{dataFolder}' is an IDX data set.");
@@ -179,8 +190,8 @@ internal static class TrainCommand
         double testFraction = cl.Double("--test-fraction", min: 0) ?? 0.2;
         if (testFraction is <= 0 or >= 1)
             throw new UsageException($"--test-fraction must be greater than 0 and less than 1; got {testFraction.ToString(CultureInfo.InvariantCulture)}.");
-        int channels = cl.Int("--channels", min: 1) ?? 1;
-        if (channels is not (1 or 3))
+        int? channels = cl.Int("--channels", min: 1);
+        if (channels is not (null or 1 or 3))
             throw new UsageException($"--channels must be 1 (grayscale) or 3 (RGB); got {channels}.");
         (int, int)? size = null;
         if (cl.Text("--image-size") is { } text)
@@ -195,7 +206,7 @@ internal static class TrainCommand
                 throw new UsageException($"--image-size must be WIDTHxHEIGHT in pixels, for example 28x28; got '{text}'.");
             }
         }
-        return TrainingData.FromImageFolder(mlContext, dataFolder, size, channels, testFraction, seed, trainRows, testRows);
+        return TrainingData.FromImageFolder(mlContext, dataFolder, size, channels, testFraction, seed, trainRows, testRows, cl.Has("--skip-bad-images"));
     }
 
     private static BlockSparseTrainer.Options ParseOptions(CommandLine cl)

@@ -84,22 +84,30 @@ internal sealed class TrainingData
     /// An image folder: split by its train/ and test/ sub-folders when it has them, else by
     /// <paramref name="testFraction"/> of each class with <paramref name="seed"/>.
     /// </summary>
-    /// <param name="size">Width and height to resize to; null: the size of the first training image.</param>
-    /// <param name="channels">1 (grayscale) or 3 (RGB).</param>
-    public static TrainingData FromImageFolder(MLContext mlContext, string folder, (int Width, int Height)? size, int channels,
-        double testFraction, int seed, int? trainRows, int? testRows)
+    /// <param name="size">Width and height to resize to; null: the size of the first training image, scaled down (aspect kept) to at most <see cref="DefaultMaxSide"/> a side.</param>
+    /// <param name="channels">1 (grayscale) or 3 (RGB); null: 1 when the first training image is grey, else 3.</param>
+    /// <param name="skipBadImages">Leave out (and list in <see cref="SkippedImages"/>) files that are not complete, decodable images, instead of stopping at the first.</param>
+    public static TrainingData FromImageFolder(MLContext mlContext, string folder, (int Width, int Height)? size, int? channels,
+        double testFraction, int seed, int? trainRows, int? testRows, bool skipBadImages = false)
     {
         IReadOnlyList<ImageFolderRow> train, test;
+        var skipped = new List<SkippedImage>();
+        IReadOnlyList<ImageFolderRow> List(string f)
+        {
+            var listing = ImageFolder.List(f, skipBadImages);
+            skipped.AddRange(listing.Skipped);
+            return listing.Rows;
+        }
         string split;
         if (ImageFolder.FindTrainTestFolders(folder) is { Train: var trainFolder, Test: var testFolder })
         {
-            train = Shuffled(ImageFolder.List(trainFolder), seed);
-            test = Shuffled(ImageFolder.List(testFolder), seed);
+            train = Shuffled(List(trainFolder), seed);
+            test = Shuffled(List(testFolder), seed);
             split = "split by its train/ and test/ folders";
         }
         else
         {
-            (train, test) = ImageFolder.Split(ImageFolder.List(folder), testFraction, seed);
+            (train, test) = ImageFolder.Split(List(folder), testFraction, seed);
             split = string.Create(CultureInfo.InvariantCulture, $"split {1 - testFraction:0.##}/{testFraction:0.##} per class with seed {seed}");
         }
         // Both splits are shuffled, so the first N rows are a sample of every class.
@@ -107,8 +115,9 @@ internal sealed class TrainingData
         test = test.Take(testRows ?? int.MaxValue).ToList();
         TestLabelCheck.RequireSeenInTraining(train.Select(r => r.Label), test.Select(r => r.Label).ToList(),
             $"test images of '{folder}'", trainRows is not null);
-        var (width, height) = size ?? FirstImageSize(train[0].ImagePath);
-        var shape = new ImageShape(channels, height, width);
+        var (firstWidth, firstHeight, firstGrey) = ImagePipelines.Inspect(train[0].ImagePath);
+        var (width, height) = size ?? Capped(firstWidth, firstHeight);
+        var shape = new ImageShape(channels ?? (firstGrey ? 1 : 3), height, width);
         const string features = "Features";
         return new TrainingData
         {
@@ -121,8 +130,21 @@ internal sealed class TrainingData
             Featurize = ImagePipelines.Featurize(mlContext, shape, outputColumnName: features),
             FromImageFiles = true,
             ImagePaths = train.Concat(test).Select(r => r.ImagePath).ToList(),
-            Description = $"image folder {folder} ({train.Select(r => r.Label).Distinct().Count()} classes), {split}; images resized to {width}x{height}, {(channels == 1 ? "grayscale" : "RGB")}",
+            Description = $"image folder {folder} ({train.Select(r => r.Label).Distinct().Count()} classes), {split}; images resized to {width}x{height}, {(shape.Channels == 1 ? "grayscale" : "RGB")}",
+            SkippedImages = skipped,
         };
+    }
+
+    /// <summary>The longest side a default image size has: larger first images (photos) are scaled down to it.</summary>
+    public const int DefaultMaxSide = 64;
+
+    /// <summary>Bad image files left out with --skip-bad-images.</summary>
+    public IReadOnlyList<SkippedImage> SkippedImages { get; init; } = [];
+
+    private static (int Width, int Height) Capped(int width, int height)
+    {
+        double scale = Math.Min(1.0, (double)DefaultMaxSide / Math.Max(width, height));
+        return (Math.Max(1, (int)Math.Round(width * scale)), Math.Max(1, (int)Math.Round(height * scale)));
     }
 
     /// <summary>
@@ -140,12 +162,6 @@ internal sealed class TrainingData
         {
             throw new InvalidDataException($"{bad.Reason} Replace or remove it.", e);
         }
-    }
-
-    private static (int Width, int Height) FirstImageSize(string path)
-    {
-        var (width, height, _) = ImagePipelines.Inspect(path);
-        return (width, height);
     }
 
     private static IReadOnlyList<ImageFolderRow> Shuffled(IReadOnlyList<ImageFolderRow> rows, int seed)

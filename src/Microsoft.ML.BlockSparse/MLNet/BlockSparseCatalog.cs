@@ -11,7 +11,7 @@ public static class BlockSparseCatalog
     /// </summary>
     /// <param name="catalog">The multiclass trainers catalog.</param>
     /// <param name="labelColumnName">Label column, a key type.</param>
-    /// <param name="featureColumnName">Feature column, a known-size vector of <see cref="float"/>.</param>
+    /// <param name="featureColumnName">Feature column, a known-size vector of <see cref="float"/>, or encoded image bytes (<c>byte[]</c>, Model Builder's <c>ImageSource</c>).</param>
     /// <param name="hiddenLayers">Hidden layer sizes; null for the default <c>[300, 100]</c>.</param>
     /// <param name="rank">Kronecker rank of the factored layers.</param>
     /// <param name="blockShape">Block shape for every layer; null to choose one per layer.</param>

@@ -11,7 +11,10 @@ public sealed partial class BlockSparseTrainer
         /// <summary>Label column, a key type (use <c>MapValueToKey</c>). Default <c>"Label"</c>.</summary>
         public string LabelColumnName { get; set; } = "Label";
 
-        /// <summary>Feature column, a known-size vector of <see cref="float"/>. Default <c>"Features"</c>.</summary>
+        /// <summary>
+        /// Feature column: a known-size vector of <see cref="float"/>, or encoded image bytes (<c>byte[]</c>: PNG, JPEG, BMP, GIF or
+        /// WebP, as Model Builder's <c>ImageSource</c>), which the trainer decodes to <see cref="ImageShape"/>. Default <c>"Features"</c>.
+        /// </summary>
         public string FeatureColumnName { get; set; } = "Features";
 
         /// <summary>
@@ -123,6 +126,15 @@ public sealed partial class BlockSparseTrainer
         /// the feature length. Null (default): taken from the feature column when <c>ExtractPixels</c> made it,
         /// otherwise the features are a flat vector. LeNet5 (<see cref="Architecture"/>) needs it; the MLP reads flat
         /// features and only checks the shape. For IDX MNIST data it is 1x28x28.
+        /// <para>
+        /// When the feature column holds encoded image bytes (<c>byte[]</c>, Model Builder's <c>ImageSource</c>), this is the
+        /// shape every image is decoded to, for training and in the returned model: 1 channel (grayscale) or 3 (RGB), each
+        /// image scaled uniformly to cover height x width and centre-cropped (ML.NET's <c>ResizeImages</c>, <c>IsoCrop</c>),
+        /// pixels value / 255. Null: from the first training image, 1 channel if it is grey and 3 otherwise, its height and
+        /// width scaled down (aspect kept) so the longer side is at most 64. Images may declare at most
+        /// 8192x8192 pixels (<c>ImageFileCheck.MaxPixels</c>); larger ones, and bytes that are not a complete image, are refused
+        /// before they are decoded.
+        /// </para>
         /// </summary>
         public ImageShape? ImageShape { get; set; }
 

@@ -15,7 +15,10 @@ namespace Microsoft.ML.BlockSparse;
 /// <c>mlContext.MulticlassClassification.Trainers.BlockSparse(...)</c>.
 /// </summary>
 /// <remarks>
-/// Input: a key-typed label column and a known-size <see cref="float"/> vector feature column. Output
+/// Input: a key-typed label column and a feature column that is either a known-size <see cref="float"/> vector or
+/// encoded image bytes (<c>byte[]</c>, PNG/JPEG/BMP/GIF/WebP: Model Builder's <c>ImageSource</c>), which the trainer
+/// decodes, resizes to <see cref="Options.ImageShape"/> (centre-cropped) and scales to [0, 1] with ML.NET's image
+/// transforms, for training and in the model it returns (see <see cref="Options.ImageShape"/>). Output
 /// (<see cref="BlockSparseModel"/>): <c>Score</c>, one probability per class, and <c>PredictedLabel</c>,
 /// of the label's key type, so <c>MulticlassClassification.Evaluate</c>, <c>MapKeyToValue</c> and
 /// <c>PredictionEngine</c> work as with ML.NET's own trainers.
@@ -64,6 +67,8 @@ public sealed partial class BlockSparseTrainer : IEstimator<BlockSparseModel>
         // First, so a missing native package is named before anything reaches into TorchSharp.
         Torch.TorchNatives.EnsureLoaded();
         var run = RunDescription.From(options);
+        var original = input;
+        var decoding = EncodedImages(ref run, ref input);
         var (label, features, classes, featureLength) = InputSchemaCheck.Check(input.Schema, run.LabelColumn, run.FeatureColumn);
         // Checked now so a wrong shape fails before training (the MLP reads flat features and only checks it).
         var imageShape = ImageShapeCheck.Resolve(run.ImageShape, features, featureLength);
@@ -95,14 +100,36 @@ public sealed partial class BlockSparseTrainer : IEstimator<BlockSparseModel>
             RunDenseTrainingFlops = network.DenseTrainingFlopsPerExample * data.Train.Count * trained.History.Count,
         };
         var onnx = OnnxExporter.Export(trained.Network, run.FeatureColumn);
-        var scoring = ScoringPipeline.Build(onnx, run.FeatureColumn, label, classes, input);
-        var inputCheck = new ScoringInputCheck(run.FeatureColumn, featureLength, run.LabelColumn, classes, LabelKeys.Values(label));
+        var scoring = ScoringPipeline.Build(onnx, run.FeatureColumn, label, classes, original, decoding);
+        var inputCheck = new ScoringInputCheck(options.FeatureColumnName, featureLength, run.LabelColumn, classes, LabelKeys.Values(label))
+        {
+            EncodedImages = decoding is not null,
+        };
         return new BlockSparseModel(scoring, report, trained.History, onnx, inputCheck, trained.KeptEpoch)
         {
             // Only the dense baseline has dense weights to give; the other methods exist not to build them.
             // A Vision Transformer's encoder has no place in that per-layer list (nor can InitialWeights take it).
             DenseWeights = run.Method == BlockSparseMethod.Dense && run.Architecture != NetworkArchitecture.VisionTransformer ? trained.DenseWeights() : null,
         };
+    }
+
+    // A feature column of encoded image bytes: decode it (and the validation set's) into pixels with ML.NET transforms,
+    // which the saved model then runs in front of the network; the run reads the pixel column from here on.
+    private static IEstimator<ITransformer>? EncodedImages(ref RunDescription run, ref IDataView input)
+    {
+        if (input.Schema.GetColumnOrNull(run.FeatureColumn) is not { } column || !EncodedImageInput.IsEncodedImages(column.Type))
+            return null;
+        var shape = run.ImageShape ?? EncodedImageInput.DefaultShape(input, column);
+        var decoding = EncodedImageInput.Decoding(new MLContext(), run.FeatureColumn, shape);
+        var decoder = decoding.Fit(input);
+        input = decoder.Transform(input);
+        run = run with
+        {
+            FeatureColumn = EncodedImageInput.PixelColumnName,
+            ImageShape = shape,
+            ValidationSet = run.ValidationSet is { } set ? decoder.Transform(set) : null,
+        };
+        return decoding;
     }
 
     // The shapes GetOutputSchema describes Score with: no input column, and one float vector of known

@@ -18,6 +18,8 @@ internal static class InputSchemaCheck
             throw LabelKeyNotUInt32(labelColumnName, label.ItemType.RawType);
 
         var features = Find(schema, featureColumnName, "feature");
+        if (EncodedImageInput.IsEncodedImages(features))
+            return;
         if (features.Kind != SchemaShape.Column.VectorKind.Vector || features.ItemType != NumberDataViewType.Single)
             throw FeaturesNotVector(featureColumnName, Describe(features));
     }
@@ -88,6 +90,6 @@ internal static class InputSchemaCheck
 
     private static ArgumentOutOfRangeException FeaturesNotVector(string name, string actual)
         => new("inputSchema",
-            $"Feature column '{name}' must be a vector of Single (float) of known size (it is {actual}). "
-            + "Use Concatenate, ExtractPixels or ConvertType to produce one.");
+            $"Feature column '{name}' must be a vector of Single (float) of known size, or of encoded image bytes (it is {actual}). "
+            + "Use Concatenate, ExtractPixels or ConvertType to produce one, or give the image files' bytes (LoadRawImageBytes).");
 }

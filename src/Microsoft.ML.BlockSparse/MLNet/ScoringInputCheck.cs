@@ -9,7 +9,32 @@ namespace Microsoft.ML.BlockSparse.MLNet;
 /// </summary>
 internal sealed record ScoringInputCheck(string FeatureColumnName, int FeatureLength, string LabelColumnName, int ClassCount, string[]? KeyValues)
 {
+    /// <summary>Whether the model reads encoded image bytes (and decodes them itself) rather than pixels.</summary>
+    public bool EncodedImages { get; init; }
+
     public void Check(DataViewSchema schema)
+    {
+        if (EncodedImages)
+            CheckEncodedImages(schema);
+        else
+            CheckFeatures(schema);
+        CheckLabel(schema);
+    }
+
+    private void CheckEncodedImages(DataViewSchema schema)
+    {
+        var column = schema.GetColumnOrNull(FeatureColumnName)
+            ?? throw new ArgumentOutOfRangeException("inputSchema",
+                $"The image column '{FeatureColumnName}' the model reads is not in the input. Columns present: "
+                + $"{string.Join(", ", schema.Where(c => !c.IsHidden).Select(c => $"'{c.Name}'"))}.");
+        if (!EncodedImageInput.IsEncodedImages(column.Type))
+        {
+            throw new ArgumentOutOfRangeException("inputSchema",
+                $"Image column '{FeatureColumnName}' is {column.Type}; the model reads encoded image bytes (byte[], a vector of Byte), as it was trained on.");
+        }
+    }
+
+    private void CheckFeatures(DataViewSchema schema)
     {
         var features = schema.GetColumnOrNull(FeatureColumnName)
             ?? throw new ArgumentOutOfRangeException("inputSchema",
@@ -27,7 +52,10 @@ internal sealed record ScoringInputCheck(string FeatureColumnName, int FeatureLe
                 $"Feature column '{FeatureColumnName}' has {actual}, but the model was trained on {FeatureLength}. "
                 + "Prepare the data with the same transforms as the training data (the fitted pipeline does that).");
         }
+    }
 
+    private void CheckLabel(DataViewSchema schema)
+    {
         if (schema.GetColumnOrNull(LabelColumnName) is { Type: KeyDataViewType key } label)
         {
             if (key.Count != (ulong)ClassCount)

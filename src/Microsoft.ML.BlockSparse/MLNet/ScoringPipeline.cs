@@ -13,7 +13,10 @@ internal static class ScoringPipeline
 {
     public const string PredictedLabelColumnName = ScoringColumns.PredictedLabel;
 
-    public static ITransformer Build(byte[] onnxModel, string featureColumnName, DataViewSchema.Column label, int classCount, IDataView input)
+    // decoding: for a model trained on encoded image bytes, the transforms from the bytes to featureColumnName's
+    // pixels: they run first, and the pixel column is dropped at the end, so the model reads the bytes.
+    public static ITransformer Build(byte[] onnxModel, string featureColumnName, DataViewSchema.Column label, int classCount, IDataView input,
+        IEstimator<ITransformer>? decoding = null)
     {
         var context = new MLContext();
         context.ComponentCatalog.RegisterAssembly(typeof(ArgMaxMapping).Assembly);
@@ -28,7 +31,9 @@ internal static class ScoringPipeline
             .Append(argMax)
             .Append(toKey)
             .Append(context.Transforms.DropColumns(ArgMaxMapping.ClassIndexColumnName));
-        return pipeline.Fit(input);
+        if (decoding is null)
+            return pipeline.Fit(input);
+        return decoding.Append(pipeline).Append(context.Transforms.DropColumns(featureColumnName)).Fit(input);
     }
 
     // Maps class index i to the text of the label's i-th key value, with treatValuesAsKeyType, which gives

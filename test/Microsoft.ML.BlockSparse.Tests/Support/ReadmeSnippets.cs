@@ -118,6 +118,37 @@ var pipeline = ImagePipelines.Featurize(ml, shape)       // LoadImages → Conve
                                                           // (Evaluate needs the key: evaluate without this last step)
     }
 
+    public static void ModelBuilderTraining(MLContext ml, IDataView trainingData)
+    {
+// Model Builder's generated training code, with BlockSparse(...) in place of ImageClassification(...).
+var pipeline = ml.Transforms.Conversion.MapValueToKey("Label", "Label")
+    .Append(ml.MulticlassClassification.Trainers.BlockSparse(labelColumnName: "Label", featureColumnName: "ImageSource"))
+    .Append(ml.Transforms.Conversion.MapKeyToValue("PredictedLabel", "PredictedLabel"));
+ITransformer model = pipeline.Fit(trainingData);          // rows of ModelInput { string Label; byte[] ImageSource }
+ml.Model.Save(model, trainingData.Schema, "MLModel.zip");
+    }
+
+public sealed class ModelInput
+{
+    [ColumnName("Label")] public string Label { get; set; } = "";          // may be left out, see below
+    [ColumnName("ImageSource")] public byte[] ImageSource { get; set; } = [];
+}
+
+public sealed class ModelOutput
+{
+    [ColumnName("PredictedLabel")] public string PredictedLabel { get; set; } = "";
+    [ColumnName("Score")] public float[] Score { get; set; } = [];
+}
+
+    public static void ModelBuilderConsumption()
+    {
+var ml = new MLContext();
+ITransformer model = BlockSparseModelFile.Load(ml, "MLModel.zip", out _);   // registers the model's mappings
+var engine = ml.Model.CreatePredictionEngine<ModelInput, ModelOutput>(model);
+ModelOutput result = engine.Predict(new ModelInput { ImageSource = File.ReadAllBytes("photo.jpg") });
+Console.WriteLine($"{result.PredictedLabel} {result.Score.Max():P1}");
+    }
+
     public static void ModelBuilderWay()
     {
 MnistModel.ModelPath = "artifacts/mnist-images.zip";

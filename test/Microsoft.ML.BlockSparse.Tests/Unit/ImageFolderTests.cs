@@ -117,6 +117,36 @@ public class ImageFolderTests : IDisposable
     }
 
     [Fact]
+    public void SkippingBadFilesListsTheGoodOnesAndNamesEachBadOne()
+    {
+        WriteImage("cat/1.png");
+        WriteImage("cat/2.png");
+        WriteImage("dog/3.png");
+        File.WriteAllText(temp.File("cat/renamed.jpg"), "text, not an image");
+        File.WriteAllBytes(temp.File("dog/cut.png"), File.ReadAllBytes(temp.File("dog/3.png"))[..40]);
+        File.WriteAllBytes(temp.File("dog/empty-inside.png"), TrustFiles.PngHeaderOnly(4, 4));   // header and end intact, no pixels
+        File.WriteAllBytes(temp.File("dog/huge.png"), TrustFiles.PngHeaderOnly(20000, 20000));
+
+        // Without skipping, the first bad file stops the listing, by name.
+        var first = Assert.Throws<InvalidDataException>(() => ImageFolder.List(temp.Path));
+        Assert.Contains($"Image file '{temp.File("cat/renamed.jpg")}' is not a readable image", first.Message);
+
+        var listing = ImageFolder.List(temp.Path, skipBadFiles: true);
+        Assert.Equal(["1.png", "2.png", "3.png"], listing.Rows.Select(r => Path.GetFileName(r.ImagePath)));
+        Assert.Equal(["renamed.jpg", "cut.png", "empty-inside.png", "huge.png"], listing.Skipped.Select(b => Path.GetFileName(b.Path)));
+        Assert.Contains("is not a readable image", listing.Skipped[0].Reason);
+        Assert.Contains("is truncated", listing.Skipped[1].Reason);
+        Assert.Contains("cannot be decoded", listing.Skipped[2].Reason);
+        Assert.Contains("is 20000x20000 pixels", listing.Skipped[3].Reason);
+        Assert.All(listing.Skipped, b => Assert.Contains(b.Path, b.Reason));
+
+        // A class left with no good image is an error, not a silently missing class.
+        File.Delete(temp.File("dog/3.png"));
+        var noneLeft = Assert.Throws<InvalidDataException>(() => ImageFolder.List(temp.Path, skipBadFiles: true));
+        Assert.Contains("(class 'dog') holds no good images: all 3 were skipped", noneLeft.Message);
+    }
+
+    [Fact]
     public void ListingFeedsLoadRawImageBytesToo()
     {
         WriteImage("x/0/1.png");
