@@ -86,11 +86,7 @@ internal sealed partial class TrainingRows
         var seen = scan.Training.Keys.Union(scan.Held.Keys).ToList();
         if (seen.Count >= 2)
             return;
-        long first = seen[0];
-        var name = LabelKeys.Values(label) is { } values && first < values.Length ? $" ('{values[first]}')" : "";
-        throw new InvalidOperationException(
-            $"All {scan.TrainingRows + scan.HeldRows} training rows have the same label, class {first}{name} of column '{label.Name}': a classifier "
-            + "needs rows of at least 2 classes to learn anything. Check the data (or the filter in front of the trainer).");
+        throw ClassChecks.SameLabel(scan.TrainingRows + scan.HeldRows, seen[0], label);
     }
 
     // The streamed split holds out rows by a hash of their position (RowSplit), so the counts are about, not exactly, the fraction.
@@ -102,14 +98,6 @@ internal sealed partial class TrainingRows
             throw new ArgumentOutOfRangeException(nameof(BlockSparseTrainer.Options.ValidationFraction), string.Create(CultureInfo.InvariantCulture,
                 $"BlockSparseTrainer.Options.ValidationFraction {fraction} holds out {scan.HeldRows} of the {total} training rows (streaming holds out each row by a hash of its position and the seed); the training and the validation part each need at least 1 row."));
         }
-        var lacking = scan.Held.Where(c => !scan.Training.ContainsKey(c.Key)).OrderBy(c => c.Key).ToList();
-        if (lacking.Count == 0)
-            return;
-        var names = LabelKeys.Values(label);
-        var described = lacking.Take(5).Select(c => string.Create(CultureInfo.InvariantCulture,
-            $"class {c.Key}{(names is not null && c.Key < names.Length ? $" ('{names[c.Key]}')" : "")}, {c.Value} rows, all held out"));
-        var more = lacking.Count > 5 ? $"; and {lacking.Count - 5} more classes" : "";
-        throw new ArgumentOutOfRangeException(nameof(BlockSparseTrainer.Options.ValidationFraction), string.Create(CultureInfo.InvariantCulture,
-            $"BlockSparseTrainer.Options.ValidationFraction {fraction} holds out {scan.HeldRows} of the {total} training rows and leaves no training rows of {string.Join("; ", described)}{more}. Every class needs training rows: use a smaller fraction, or pass a ValidationSet."));
+        ClassChecks.RequireEveryClassInTraining(scan.Held.Where(c => !scan.Training.ContainsKey(c.Key)), fraction, scan.HeldRows, total, label);
     }
 }

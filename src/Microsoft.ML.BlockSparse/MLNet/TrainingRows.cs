@@ -82,12 +82,7 @@ internal sealed partial class TrainingRows : IDisposable
     {
         long first = rows.Labels[0];
         if (Array.TrueForAll(rows.Labels, l => l == first))
-        {
-            var name = LabelKeys.Values(label) is { } values && first < values.Length ? $" ('{values[first]}')" : "";
-            throw new InvalidOperationException(
-                $"All {rows.Rows} training rows have the same label, class {first}{name} of column '{label.Name}': a classifier "
-                + "needs rows of at least 2 classes to learn anything. Check the data (or the filter in front of the trainer).");
-        }
+            throw ClassChecks.SameLabel(rows.Rows, first, label);
     }
 
     private static TrainingSet ReadValidationSet(RunDescription run, IDataView set, DataViewSchema.Column trainLabel,
@@ -160,15 +155,8 @@ internal sealed partial class TrainingRows : IDisposable
     private static void RequireEveryClassInTraining(TrainingSet rows, long[] trainIndex, double fraction, long held, DataViewSchema.Column label)
     {
         var trained = trainIndex.Select(i => rows.Labels[i]).ToHashSet();
-        var lacking = rows.Labels.CountBy(l => l).Where(c => !trained.Contains(c.Key)).OrderBy(c => c.Key).ToList();
-        if (lacking.Count == 0)
-            return;
-        var names = LabelKeys.Values(label);
-        var described = lacking.Take(5).Select(c => string.Create(CultureInfo.InvariantCulture,
-            $"class {c.Key}{(names is not null && c.Key < names.Length ? $" ('{names[c.Key]}')" : "")}, {c.Value} rows, all held out"));
-        var more = lacking.Count > 5 ? $"; and {lacking.Count - 5} more classes" : "";
-        throw new ArgumentOutOfRangeException(nameof(BlockSparseTrainer.Options.ValidationFraction), string.Create(CultureInfo.InvariantCulture,
-            $"BlockSparseTrainer.Options.ValidationFraction {fraction} holds out {held} of the {rows.Rows} training rows and leaves no training rows of {string.Join("; ", described)}{more}. Every class needs training rows: use a smaller fraction, or pass a ValidationSet."));
+        var heldOutOnly = rows.Labels.CountBy(l => l).Where(c => !trained.Contains(c.Key)).Select(c => KeyValuePair.Create(c.Key, (long)c.Value));
+        ClassChecks.RequireEveryClassInTraining(heldOutOnly, fraction, held, rows.Rows, label);
     }
 
     private static LabelledRows Select(LabelledRows all, Tensor index, Device device)
