@@ -46,6 +46,7 @@ app() {  # app NAME SOURCE PACKAGE...
   local name=$1 source=$2; shift 2
   mkdir -p "$work/$name"
   cp "$here/$source" "$work/$name/Program.cs"
+  cp "$here/Rows.cs" "$work/$name/Rows.cs"
   {
     echo '<Project Sdk="Microsoft.NET.Sdk">'
     echo '  <PropertyGroup><OutputType>Exe</OutputType><TargetFramework>net10.0</TargetFramework><Nullable>enable</Nullable><ImplicitUsings>enable</ImplicitUsings><TreatWarningsAsErrors>true</TreatWarningsAsErrors></PropertyGroup>'
