@@ -70,11 +70,13 @@ public class KroneckerLinearTests
         using var scope = NewDisposeScope();
         using var generator = new Generator(3);
         var layer = RandomisedLayer(inF, outF, m, n, rank, generator);
-        var x = randn([6, inF], generator: generator);
+        // The input's gradient too: every layer after the first passes it back, through either order's copies.
+        var x = randn([6, inF], generator: generator).requires_grad_(true);
         var upstream = randn([6, outF], generator: generator);
-        var parameters = new Tensor[] { layer.Gate, layer.Left, layer.Right, layer.Bias };
+        var parameters = new Tensor[] { layer.Gate, layer.Left, layer.Right, layer.Bias, x };
 
         layer.call(x).mul(upstream).sum().backward();
+        Assert.NotNull(x.grad);
         var factoredGrads = parameters.Select(p => p.grad!.clone()).ToArray();
         foreach (var p in parameters)
             p.grad!.fill_(Scalars.Zero);
