@@ -18,7 +18,7 @@ internal static class TrainCommand
         train [--data DIR] [--epochs N] [--rank R] [--block MxN[,MxN...]] [--hidden 300,100] [--seed S]
               [--l1 X] [--l1-increment X] [--lr X] [--lr-schedule cosine|constant] [--batch N] [--device auto|cpu|cuda]
               [--train-rows N] [--test-rows N] [--model FILE.zip] [--report FILE.json]
-              [--method kronecker|dense|grouplasso] [--search] [--candidates MxN/MxN[,...]] [--shape-lambda X] [--shape-lambda-increment X] [--decide-after N]
+              [--method kronecker|dense|grouplasso] [--search] [--candidates MxN/MxN[,...]] [--shape-lambda X] [--shape-lambda-increment X] [--decide-after N] [--search-flops F]
               [--group-lasso X] [--target-sparsity F] [--validation-fraction X] [--patience N] [--checkpoint DIR [--resume]]
               [--resume-from FILE] [--test-fraction F] [--image-size WxH] [--channels 1|3] [--skip-bad-images] [--architecture mlp|lenet5|vit]
               [--caching auto|memory|stream] [--shuffle-buffer N]
@@ -39,6 +39,7 @@ internal static class TrainCommand
           --candidates  candidate shapes per layer for λ2, '/' between candidates and ',' between layers, e.g. 6x14/15x28,10x15/5x10,1x10
           --shape-lambda  λ2 at the start (group penalty over candidate block shapes)
           --decide-after  the search keeps each layer's strongest candidate after N epochs and trains it alone (default 1; 0: λ2 decides alone)
+          --search-flops  the search's candidates are the shapes within F of each layer's dense FLOPs (e.g. 0.05) allowing the highest weight rank
           --group-lasso  λ of the grouplasso baseline; --target-sparsity prunes its smallest blocks to that fraction
           --model   where to save the model (default artifacts/mnist-blocksparse.zip); an existing file (model or report) is replaced, and the output says so
           --validation-fraction  hold out this fraction of the training rows and print their accuracy after every epoch
@@ -62,7 +63,7 @@ internal static class TrainCommand
     private static readonly HashSet<string> ValueOptions =
         ["--data", "--epochs", "--rank", "--block", "--hidden", "--seed", "--device", "--l1", "--l1-increment", "--lr", "--lr-schedule", "--batch",
          "--train-rows", "--test-rows", "--model", "--report", "--validation-fraction", "--patience", "--checkpoint", "--resume-from",
-         "--method", "--candidates", "--shape-lambda", "--shape-lambda-increment", "--decide-after", "--group-lasso", "--target-sparsity",
+         "--method", "--candidates", "--shape-lambda", "--shape-lambda-increment", "--decide-after", "--search-flops", "--group-lasso", "--target-sparsity",
          "--test-fraction", "--image-size", "--channels", "--architecture", "--caching", "--shuffle-buffer",
          "--patch", "--vit-dim", "--vit-depth", "--vit-heads", "--vit-mlp-ratio"];
 
@@ -267,6 +268,12 @@ internal static class TrainCommand
         if (cl.Double("--group-lasso", min: 0) is { } groupLasso) options.GroupLassoLambda = groupLasso;
         if (cl.Double("--target-sparsity", min: 0) is { } target) options.TargetBlockSparsity = target;
         options.SearchBlockShapes = cl.Has("--search");
+        if (cl.Double("--search-flops", min: 0) is { } searchFlops)
+        {
+            if (!options.SearchBlockShapes)
+                throw new UsageException("--search-flops is the FLOP budget of the block-shape search's candidates; give --search too.");
+            options.ShapeSearchFlopFraction = searchFlops;
+        }
         if (cl.Text("--candidates") is { } candidates)
         {
             try

@@ -77,6 +77,15 @@ public sealed partial class BlockSparseTrainer
         public bool SearchBlockShapes { get; set; }
 
         /// <summary>
+        /// A FLOP budget for <see cref="SearchBlockShapes"/>' candidates, as a fraction of each layer's dense training FLOPs
+        /// (for example 0.05). Above 0, a layer's candidates are, instead of the near-<c>√</c> shapes, the three shapes within
+        /// the budget that allow the highest rank of the weight (ties to fewer parameters), so the search compares shapes
+        /// of about the cost it will keep. A layer where no shape fits (a small output layer) gets the balanced shape, or
+        /// stays dense. Requires <see cref="SearchBlockShapes"/>. Default 0 (no budget).
+        /// </summary>
+        public double ShapeSearchFlopFraction { get; set; }
+
+        /// <summary>
         /// λ2 in the first epochs (the block-shape search's λ; not a ridge penalty): the weight of the group penalty <c>λ2·Σ_c ‖θ_c‖₂</c> over a layer's candidate
         /// block shapes. Taken in Adam's metric like λ1, so a candidate collapses when the norm of its smoothed
         /// gradient stays below λ2. Only layers with more than one live candidate are penalised, and never the leading candidate. Default 0.05.

@@ -34,6 +34,42 @@ internal static class BlockShapeCandidates
             .Take(MaxSearched)
             .ToList();
 
+    /// <summary>
+    /// The candidates of a search within a FLOP budget: of every block shape that tiles the layer and whose factored
+    /// forward FLOPs are at most <paramref name="flopFraction"/> of the dense layer's (and cheaper than it in parameters),
+    /// the three that allow the highest rank of the weight (<see cref="WeightRankBound"/>), ties to fewer parameters, then
+    /// fewer FLOPs. A budget limits how many projections of the input a layer can form, so the most expressive shapes
+    /// within it are the ones worth comparing; the choice reads only the layer's sizes, nothing of an image's layout.
+    /// Empty when no shape fits the budget.
+    /// </summary>
+    public static IReadOnlyList<BlockShape> WithinFlopBudget(int inFeatures, int outFeatures, int rank, double flopFraction)
+    {
+        double budget = flopFraction * LayerCost.DenseForwardFlops(inFeatures, outFeatures);
+        return (from rows in Divisors(outFeatures)
+                from columns in Divisors(inFeatures)
+                let block = new BlockShape(rows, columns)
+                where LayerCost.FactoredForwardFlops(inFeatures, outFeatures, block, rank) <= budget
+                    && IsCheaperThanDense(inFeatures, outFeatures, block, rank)
+                orderby WeightRankBound(inFeatures, outFeatures, block, rank) descending,
+                    LayerCost.FactoredParameters(inFeatures, outFeatures, block, rank),
+                    LayerCost.FactoredForwardFlops(inFeatures, outFeatures, block, rank)
+                select block)
+            .Take(MaxSearched)
+            .ToList();
+    }
+
+    /// <summary>
+    /// The largest rank <c>Σ_i A_i ⊗ B_i</c> can reach: each term's rank is <c>rank(A_i)·rank(B_i)</c>, at most
+    /// <c>min(p, q)·min(m, n)</c> for a <c>p×q</c> grid of <c>m×n</c> blocks, and the weight's at most <c>min(out, in)</c>.
+    /// </summary>
+    public static long WeightRankBound(int inFeatures, int outFeatures, BlockShape block, int rank)
+    {
+        var (p, q) = LayerCost.Grid(inFeatures, outFeatures, block);
+        return Math.Min(Math.Min(inFeatures, outFeatures), (long)rank * Math.Min(p, q) * Math.Min(block.Rows, block.Columns));
+    }
+
+    private static IEnumerable<int> Divisors(int value) => Enumerable.Range(1, value).Where(d => value % d == 0);
+
     public static bool IsCheaperThanDense(int inFeatures, int outFeatures, BlockShape block, int rank)
         => LayerCost.FactoredParameters(inFeatures, outFeatures, block, rank) < LayerCost.DenseParameters(inFeatures, outFeatures)
             && LayerCost.FactoredForwardFlops(inFeatures, outFeatures, block, rank) < LayerCost.DenseForwardFlops(inFeatures, outFeatures);

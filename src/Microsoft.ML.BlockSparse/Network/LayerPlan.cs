@@ -79,9 +79,12 @@ internal sealed record LayerPlan(int InFeatures, int OutFeatures, IReadOnlyList<
                 ? new LayerPlan(inF, outF, [block], request.Rank, null)
                 : Dense(inF, outF, $"block {block} does not tile its {outF}x{inF} weight (rows must divide {outF}, columns {inF})");
         }
-        var automatic = request.SearchBlockShapes
-            ? BlockShapeCandidates.Search(inF, outF, request.Rank)
-            : BlockShapeCandidates.Balanced(inF, outF, request.Rank) is { } balanced ? [balanced] : [];
+        var automatic = request.SearchBlockShapes && request.SearchFlopFraction > 0
+            ? BlockShapeCandidates.WithinFlopBudget(inF, outF, request.Rank, request.SearchFlopFraction)
+            : request.SearchBlockShapes ? BlockShapeCandidates.Search(inF, outF, request.Rank) : [];
+        // Without a search, or where no shape fits the search's FLOP budget (a small output layer), the balanced shape or dense.
+        if (automatic.Count == 0 && BlockShapeCandidates.Balanced(inF, outF, request.Rank) is { } balanced)
+            automatic = [balanced];
         return automatic.Count > 0
             ? new LayerPlan(inF, outF, automatic, request.Rank, null)
             : Dense(inF, outF, $"at rank {request.Rank} the automatic block shape would not save both parameters and FLOPs on a {outF}x{inF} layer");
@@ -95,4 +98,5 @@ internal sealed record PlanRequest(
     BlockShape? SharedBlock,
     IReadOnlyList<BlockShape?>? PerLayerBlocks,
     IReadOnlyList<IReadOnlyList<BlockShape>>? PerLayerCandidates,
-    bool SearchBlockShapes);
+    bool SearchBlockShapes,
+    double SearchFlopFraction = 0);

@@ -50,6 +50,9 @@ internal sealed partial record RunDescription
         Require(options.ShapeSearchLambdaIncrement >= 0 && double.IsFinite(options.ShapeSearchLambdaIncrement), nameof(BlockSparseTrainer.Options.ShapeSearchLambdaIncrement), $"is {options.ShapeSearchLambdaIncrement}; it must be 0 or more");
         Require(options.ShapeSearchLambdaEveryEpochs >= 1, nameof(BlockSparseTrainer.Options.ShapeSearchLambdaEveryEpochs), $"is {options.ShapeSearchLambdaEveryEpochs}; it must be at least 1");
         Require(options.ShapeSearchDecisionEpochs >= 0, nameof(BlockSparseTrainer.Options.ShapeSearchDecisionEpochs), $"is {options.ShapeSearchDecisionEpochs}; it must be 0 (λ2 decides alone) or a number of epochs");
+        Require(options.ShapeSearchFlopFraction is >= 0 and < 1, nameof(BlockSparseTrainer.Options.ShapeSearchFlopFraction), $"is {options.ShapeSearchFlopFraction}; expected a fraction of the dense layer's FLOPs in [0, 1) (0: no budget)");
+        Require(options.ShapeSearchFlopFraction == 0 || options.SearchBlockShapes, nameof(BlockSparseTrainer.Options.ShapeSearchFlopFraction),
+            $"is {options.ShapeSearchFlopFraction}, but SearchBlockShapes is false; the budget applies to the automatic search's candidates, so set SearchBlockShapes = true (or leave the budget at 0)");
         Require(options.CandidateRetireFraction is >= 0 and < 1, nameof(BlockSparseTrainer.Options.CandidateRetireFraction), $"is {options.CandidateRetireFraction}; expected a fraction in [0, 1)");
         Require(options.GroupLassoLambda >= 0 && double.IsFinite(options.GroupLassoLambda), nameof(BlockSparseTrainer.Options.GroupLassoLambda), $"is {options.GroupLassoLambda}; it must be 0 or more");
         Require(options.GroupLassoPruneThreshold >= 0 && double.IsFinite(options.GroupLassoPruneThreshold), nameof(BlockSparseTrainer.Options.GroupLassoPruneThreshold), $"is {options.GroupLassoPruneThreshold}; it must be 0 or more");

@@ -157,6 +157,56 @@ public class BlockShapeSearchTests
         }
     }
 
+    [Theory]
+    [InlineData(784, 300, 2, 0.05)]
+    [InlineData(300, 100, 2, 0.075)]
+    [InlineData(64, 192, 2, 0.25)]
+    [InlineData(49, 64, 1, 0.3)]
+    public void BudgetCandidatesFitTheBudgetAndAllowTheHighestRank(int inF, int outF, int rank, double fraction)
+    {
+        var found = BlockShapeCandidates.WithinFlopBudget(inF, outF, rank, fraction);
+        Assert.InRange(found.Count, 1, BlockShapeCandidates.MaxSearched);
+        Assert.Equal(found.Count, found.Distinct().Count());
+        double budget = fraction * LayerCost.DenseForwardFlops(inF, outF);
+        Assert.All(found, b => Assert.True(b.Divides(inF, outF) && LayerCost.FactoredForwardFlops(inF, outF, b, rank) <= budget
+            && BlockShapeCandidates.IsCheaperThanDense(inF, outF, b, rank)));
+        // No shape left out of the list fits the budget and allows a higher rank than one in it.
+        long weakest = found.Min(b => BlockShapeCandidates.WeightRankBound(inF, outF, b, rank));
+        var all = from m in Enumerable.Range(1, outF) where outF % m == 0
+                  from n in Enumerable.Range(1, inF) where inF % n == 0
+                  select new BlockShape(m, n);
+        foreach (var other in all.Except(found))
+        {
+            if (LayerCost.FactoredForwardFlops(inF, outF, other, rank) <= budget && BlockShapeCandidates.IsCheaperThanDense(inF, outF, other, rank))
+                Assert.True(BlockShapeCandidates.WeightRankBound(inF, outF, other, rank) <= weakest, $"{other} allows a higher rank than {string.Join(", ", found)}");
+        }
+    }
+
+    [Fact]
+    public void BudgetSearchPlansTheBudgetCandidatesAndFallsBackWhereNoShapeFits()
+    {
+        var request = new PlanRequest(BlockSparseMethod.Kronecker, 2, null, null, null, true, 0.05);
+        var plan = LayerPlan.ForMlp(784, [300, 100], 10, request);
+        Assert.Equal(BlockShapeCandidates.WithinFlopBudget(784, 300, 2, 0.05), plan[0].Candidates);
+        Assert.Equal(BlockShapeCandidates.WithinFlopBudget(300, 100, 2, 0.05), plan[1].Candidates);
+        // No tiling of 100 -> 10 costs 5 % of the dense layer: the balanced shape, as without a search.
+        Assert.Empty(BlockShapeCandidates.WithinFlopBudget(100, 10, 2, 0.05));
+        Assert.Equal([BlockShapeCandidates.Balanced(100, 10, 2)!.Value], plan[2].Candidates);
+        Assert.All(plan[0].Candidates, b => Assert.True(3 * LayerCost.FactoredForwardFlops(784, 300, b, 2) <= 0.05 * 3 * LayerCost.DenseForwardFlops(784, 300)));
+    }
+
+    [Fact]
+    public void BudgetWithoutTheSearchOrOutOfRangeIsRefusedByName()
+    {
+        var withoutSearch = Assert.Throws<ArgumentOutOfRangeException>(() => Run.RunDescription.From(new BlockSparseTrainer.Options { ShapeSearchFlopFraction = 0.05 }));
+        Assert.Equal("ShapeSearchFlopFraction", withoutSearch.ParamName);
+        Assert.Contains("SearchBlockShapes is false", withoutSearch.Message);
+        var tooLarge = Assert.Throws<ArgumentOutOfRangeException>(() => Run.RunDescription.From(new BlockSparseTrainer.Options { SearchBlockShapes = true, ShapeSearchFlopFraction = 1.5 }));
+        Assert.Equal("ShapeSearchFlopFraction", tooLarge.ParamName);
+        Assert.Contains("[0, 1)", tooLarge.Message);
+        Assert.Equal(0, new BlockSparseTrainer.Options().ShapeSearchFlopFraction);
+    }
+
     private static void Fit(KroneckerLinear layer, Tensor truth, Generator generator, int steps, double lambda2)
     {
         using var optimizer = new ProximalAdam(layer.parameters());
