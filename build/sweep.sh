@@ -4,7 +4,9 @@
 # accuracy on the held-out 10 % (the validation split, --validation-fraction 0.1): the test set plays no
 # part in the choice. Only the chosen defaults are then trained on the whole training set and measured on
 # the test set, once, on the last line. About 10 minutes on 2 cores. Arguments are passed to every run;
-# --bench-only (first) runs only the bench configuration's table.
+# --bench-only (first) runs only the bench configuration's table (and λ2's budget search for the bench's search
+# row); --vit 64 or --vit 128 (first) runs only the ViT configurations `bench --vit` chose from at that token
+# width (all 60,000 rows, 10 epochs, two single-thread runs at a time: 25 to 40 minutes), and no test set.
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 bash "$root/build/setup.sh" >/dev/null
@@ -17,20 +19,79 @@ run() {  # run "description" train-arguments...
   local log="$out/run.log"
   dotnet run -c Release --no-build --project "$root/src/Samples" -- train --model "$out/m.zip" --validation-fraction 0.1 "$@" "${extra[@]}" >"$log" 2>&1 \
     || { echo "| $name | failed: $(tail -1 "$log") | | | | |"; return; }
+  row "$name" "$log"
+}
+
+row() {  # row "description" log: the table row of one finished run
+  local name=$1 log=$2
   local validation zero train params flops
   validation=$(grep '^epoch' "$log" | tail -1 | sed -nE 's/.*val acc ([0-9.]+ %).*/\1/p')
   zero=$(sed -nE 's/^total +[0-9]+\/[0-9]+ \(([0-9.]+ %)\).*/\1/p' "$log")
   train=$(grep '^epoch' "$log" | tail -1 | sed -nE 's/.*train acc ([0-9.]+ %).*/\1/p')
   # total row: zero blocks, params (share), dense params, train FLOPs (share), ...
-  params=$(sed -nE 's/^total +[0-9]+\/[0-9]+ \([0-9.]+ %\) +([0-9.]+k? \([0-9.]+ %\)).*/\1/p' "$log")
-  flops=$(sed -nE 's/^total +[0-9]+\/[0-9]+ \([0-9.]+ %\) +[0-9.]+k? \([0-9.]+ %\) +[0-9.]+k +[0-9.]+k \(([0-9.]+ %)\).*/\1/p' "$log")
+  params=$(sed -nE 's/^total +[0-9]+\/[0-9]+ \([0-9.]+ %\) +([0-9.]+[kM]? \([0-9.]+ %\)).*/\1/p' "$log")
+  flops=$(sed -nE 's/^total +[0-9]+\/[0-9]+ \([0-9.]+ %\) +[0-9.]+[kM]? \([0-9.]+ %\) +[0-9.]+[kM]? +[0-9.]+[kM]? \(([0-9.]+ %)\).*/\1/p' "$log")
   echo "| $name | $validation | $train | $zero | $params | $flops |"
 }
 
 # --bench-only: only the bench configuration's table (the 5 % budget), not the defaults'.
 bench_only=false
 if [[ ${1:-} == --bench-only ]]; then bench_only=true; shift; fi
+vit=false
+if [[ ${1:-} == --vit ]]; then vit=true; shift; fi
 extra=("$@")
+
+if $vit; then
+  # The ViT of `bench --vit` (7x7 patches, 4 heads, 2 blocks, MLP x2, batch 64, all 60,000 training rows of which 10 %
+  # validation, 10 epochs) at token width 64 (`--vit 64`) or 128 (`--vit 128`). Every Kronecker row stays within the
+  # issue's budget (at most 10 % of the dense ViT's parameters, 25 % of its training FLOPs); the shapes are per layer
+  # patch, qkv, proj, fc1, fc2 (both blocks), head. Two runs at a time on one thread each: accuracies, not timings.
+  width=${1:-64}; shift || true
+  extra=("$@")
+  vit_args=(--architecture vit --vit-dim "$width" --batch 64 --train-rows 60000 --epochs 10 --test-rows 10 --validation-fraction 0.1)
+  blocks() { echo "$1,${1#*,},auto"; }
+  no_l1=(--l1 0 --l1-increment 0)
+  names=(); logs=()
+  vit_run() {  # vit_run "description" train-arguments...: starts it, at most two at a time
+    local log="$out/vit-${#logs[@]}.log"
+    names+=("$1"); logs+=("$log"); shift
+    (( ${#logs[@]} <= 2 )) || wait -n || true
+    OMP_NUM_THREADS=1 dotnet run -c Release --no-build --project "$root/src/Samples" -- train --model "$log.zip" --rank 2 "${vit_args[@]}" "$@" "${extra[@]}" >"$log" 2>&1 &
+  }
+  vit_run "Dense ViT (reference), lr 3e-3" --method dense
+  if [[ $width == 64 ]]; then
+    A=$(blocks 4x7,4x32,4x32,4x32,4x64)   # the bench's first, formula-only choice: 9.8 % params, 19.4 % FLOPs
+    B=$(blocks 4x7,8x16,4x32,4x32,4x64)   # qkv in taller blocks (weight rank up to 64, not 16): 9.8 %, 22.9 %
+    C=$(blocks 8x7,8x16,4x32,4x32,4x64)   # and the patch embedding too: 9.7 %, 23.4 %
+    D=$(blocks 4x7,4x16,4x16,4x16,4x32)   # narrower blocks everywhere: 9.9 %, 24.3 %
+    vit_run "A $A, λ1 default, lr 3e-3 (bench before tuning)" --block "$A"
+    vit_run "A, λ1 = 0, lr 3e-3" --block "$A" "${no_l1[@]}"
+    vit_run "A, λ1 = 0, lr 6e-3" --block "$A" "${no_l1[@]}" --lr 0.006
+    vit_run "B $B, λ1 = 0, lr 3e-3" --block "$B" "${no_l1[@]}"
+    vit_run "C $C, λ1 = 0, lr 3e-3" --block "$C" "${no_l1[@]}"
+    vit_run "D $D, λ1 = 0, lr 3e-3" --block "$D" "${no_l1[@]}"
+    vit_run "B, λ1 = 0.0003 (+0.00006/5), lr 3e-3" --block "$B" --l1 0.0003 --l1-increment 0.00006
+  else
+    E=$(blocks 4x7,8x32,8x32,8x32,8x64)   # rank 2: 5.1 % params, 16.4 % FLOPs; rank 3: 6.5 %, 23.0 %
+    F=$(blocks 8x7,8x16,8x16,8x16,8x32)   # taller blocks, rank 2: 5.1 %, 21.7 %
+    G=$(blocks 4x7,8x64,8x64,8x64,4x128)  # wider blocks, rank 4: 9.7 %, 21.6 %
+    vit_run "Dense ViT (reference), lr 1e-3" --method dense --lr 0.001
+    vit_run "Dense ViT (reference), lr 5e-4" --method dense --lr 0.0005
+    vit_run "E $E, rank 2, λ1 = 0, lr 3e-3" --block "$E" "${no_l1[@]}"
+    vit_run "E, rank 3, λ1 = 0, lr 3e-3" --block "$E" "${no_l1[@]}" --rank 3
+    vit_run "E, rank 3, λ1 = 0, lr 1.5e-3" --block "$E" "${no_l1[@]}" --rank 3 --lr 0.0015
+    vit_run "F $F, rank 2, λ1 = 0, lr 3e-3" --block "$F" "${no_l1[@]}"
+    vit_run "E, rank 3, λ1 = 0.0003 (+0.00006/5), lr 3e-3" --block "$E" --rank 3 --l1 0.0003 --l1-increment 0.00006
+    vit_run "G $G, rank 4, λ1 = 0, lr 3e-3" --block "$G" "${no_l1[@]}" --rank 4
+  fi
+  wait
+  echo "| ViT setting (width $width, 10 epochs) | validation accuracy (last epoch) | train accuracy (last epoch) | zero blocks | trainable params (of dense) | training FLOPs (of dense) |"
+  echo "|---|---|---|---|---|---|"
+  for i in "${!logs[@]}"; do
+    if grep -q '^total' "${logs[$i]}"; then row "${names[$i]}" "${logs[$i]}"; else echo "| ${names[$i]} | failed: $(tail -1 "${logs[$i]}") | | | | |"; fi
+  done
+  exit 0
+fi
 no_l1=(--l1 0 --l1-increment 0)
 constant=(--lr 0.001 --lr-schedule constant)
 if ! $bench_only; then
@@ -59,6 +120,12 @@ run "4x112,2x60,auto; λ1 = 0.001 (+0.0002/5); lr 3e-3" --rank 2 --block 4x112,2
 run "4x112,2x60,auto; λ1 = 0.0005 (+0.0001/5); lr 5e-3" --rank 2 --block 4x112,2x60,auto --l1 0.0005 --l1-increment 0.0001 --lr 0.005
 run "4x112,2x60,auto; λ1 = 0.0005 (+0.0001/5); lr 1e-2" --rank 2 --block 4x112,2x60,auto --l1 0.0005 --l1-increment 0.0001 --lr 0.01
 run "4x98,2x60,auto (not aligned to image rows); λ1 = 0.0005 (+0.0001/5); lr 5e-3" --rank 2 --block 4x98,2x60,auto --l1 0.0005 --l1-increment 0.0001 --lr 0.005
+# λ2's search for the bench's search row: the same rank, λ1 and learning rate, its candidates the shapes within a FLOP
+# budget per layer (ShapeSearchFlopFraction), deciding after epoch 1.
+for budget in 0.05 0.06 0.075 0.1; do
+  run "λ2 search, candidates within $budget of each layer's FLOPs; λ1 = 0.0005 (+0.0001/5); lr 5e-3" --rank 2 --search --search-flops $budget --l1 0.0005 --l1-increment 0.0001 --lr 0.005
+done
+run "λ2 search, candidates within 0.075 of each layer's FLOPs; λ1 = 0.0003 (+0.00006/5); lr 5e-3 (the bench's search row)" --rank 2 --search --search-flops 0.075 --l1 0.0003 --l1-increment 0.00006 --lr 0.005
 
 $bench_only && exit 0
 # The test set, once: the defaults trained on the whole training set.

@@ -20,7 +20,7 @@ public class SampleBenchCommandTests(MnistSlice mnist) : IClassFixture<MnistSlic
         Assert.Contains("| method | test accuracy | block sparsity | trainable params | training FLOPs (run) |", output);
         using var json = JsonDocument.Parse(File.ReadAllText(Path.Combine(temp.Path, "bench.json")));
         var methods = json.RootElement.EnumerateArray().ToList();
-        Assert.Equal(["Dense", "GroupLasso", "Kronecker 4x112,2x60,auto r2", "Kronecker λ2 search r2", "Dense LeNet5", "Kronecker LeNet5 r4",
+        Assert.Equal(["Dense", "GroupLasso", "Kronecker 4x112,2x60,auto r2", "Kronecker λ2 search r2, budget 7.5 %", "Dense LeNet5", "Kronecker LeNet5 r4",
                 "Dense 2048-2048", "Kronecker 2048-2048 32x28,32x64,auto r2"],
             methods.Select(m => m.GetProperty("method").GetString()));
         string[] fields =
@@ -61,5 +61,28 @@ public class SampleBenchCommandTests(MnistSlice mnist) : IClassFixture<MnistSlic
         var png = File.ReadAllBytes(Path.Combine(temp.Path, "bench.png"));
         Assert.Equal(new byte[] { 0x89, (byte)'P', (byte)'N', (byte)'G' }, png.Take(4));
         Assert.True(File.Exists(Path.Combine(temp.Path, "kronecker.zip")));
+    }
+
+    [Fact]
+    public void VitBenchRunsDenseFixedAndSearchRowsAndItsFixedConfigurationIsWithinTheBudget()
+    {
+        var output = SampleApp.Run("bench", "--vit", "--data", mnist.Folder, "--train-rows", "600", "--test-rows", "200",
+            "--epochs", "1", "--out", temp.Path);
+
+        Assert.Contains("| method | validation accuracy | test accuracy |", output);
+        using var json = JsonDocument.Parse(File.ReadAllText(Path.Combine(temp.Path, "vit.json")));
+        var rows = json.RootElement.EnumerateArray().ToList();
+        Assert.Equal(3, rows.Count);
+        Assert.StartsWith("Dense ViT", rows[0].GetProperty("method").GetString());
+        Assert.StartsWith("Kronecker ViT r4 fixed blocks", rows[1].GetProperty("method").GetString());
+        Assert.Contains("λ2 search", rows[2].GetProperty("method").GetString());
+        // The budget for the fixed configuration, on the default width-128 ViT: at most 10 % of the dense
+        // parameters and 25 % of its training FLOPs.
+        long denseParameters = rows[0].GetProperty("trainableParameters").GetInt64();
+        long denseFlops = rows[0].GetProperty("trainingFlops").GetInt64();
+        Assert.True(rows[1].GetProperty("trainableParameters").GetInt64() <= denseParameters / 10);
+        Assert.True(rows[1].GetProperty("trainingFlops").GetInt64() <= denseFlops / 4);
+        foreach (var file in new[] { "vit-dense.zip", "vit-kronecker.zip", "vit-kronecker-search.zip" })
+            Assert.True(File.Exists(Path.Combine(temp.Path, file)), file);
     }
 }
