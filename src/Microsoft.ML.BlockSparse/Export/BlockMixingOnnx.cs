@@ -41,7 +41,13 @@ internal static class BlockMixingOnnx
     /// e.g. another candidate's output of a different block shape) when given.
     /// Returns null when the layer has no non-zero block and nothing to accumulate onto.
     /// </summary>
-    public static string? Mix(GraphProto graph, string projected, BlockPattern pattern, long length, string? accumulate, string prefix)
+    /// <remarks>
+    /// With <c>rankLast</c> the projections are laid out <c>[q', L, r]</c> instead, and the block-by-block path sums over
+    /// the last axis, which ONNX Runtime does faster than over the middle one (a 784-300-100-10 network with 4x112 and
+    /// 2x60 blocks, 60 % of them zero, scored one row at a time on 1 thread: 72 µs per row before, 55 after). Only for patterns
+    /// that <see cref="UsesBlockByBlockMixing"/>.
+    /// </remarks>
+    public static string? Mix(GraphProto graph, string projected, BlockPattern pattern, long length, string? accumulate, string prefix, bool rankLast = false)
     {
         int p = pattern.GridRows, r = pattern.Rank;
         if (pattern.Blocks.Length == 0)
@@ -50,8 +56,10 @@ internal static class BlockMixingOnnx
         for (int k = 0; k < pattern.LiveColumns.Length; k++)
             columnSlot[pattern.LiveColumns[k]] = k;
 
-        if (accumulate is null && pattern.IsFullOnLiveGroups)
+        if (!UsesBlockByBlockMixing(pattern, accumulate))
         {
+            if (rankLast)
+                throw new ArgumentException("The full mixing product reads the projections rank in the middle.", nameof(rankLast));
             // The compacted mixing matrix is full: one MatMul, 2·p'·q'·r·L FLOPs = 2·r·L·nonZeroBlocks.
             int rows = pattern.LiveRows.Length, columns = pattern.LiveColumns.Length;
             var stacked = OnnxNodes.Reshape(graph, projected, prefix + ".stack", (long)columns * r, length);
@@ -72,10 +80,10 @@ internal static class BlockMixingOnnx
         using (var scope = NewDisposeScope())
         {
             var slots = OnnxNodes.Int64Initializer(graph, prefix + ".block_groups", pattern.Blocks.Select(b => (long)columnSlot[b.Column]).ToArray());
-            var gathered = OnnxNodes.Add(graph, "Gather", prefix + ".gather_blocks", projected, slots).Output[0];       // [nnz, r, L]
-            var coefficients = OnnxNodes.FloatInitializer(graph, prefix + ".SA", tensor(pattern.Coefficients, [count, r, 1]));
+            var gathered = OnnxNodes.Add(graph, "Gather", prefix + ".gather_blocks", projected, slots).Output[0];       // [nnz, r, L] or [nnz, L, r]
+            var coefficients = OnnxNodes.FloatInitializer(graph, prefix + ".SA", tensor(pattern.Coefficients, rankLast ? [count, 1, r] : [count, r, 1]));
             var scaled = OnnxNodes.Add(graph, "Mul", prefix + ".scale", gathered, coefficients).Output[0];
-            var summed = OnnxNodes.Add(graph, "ReduceSum", prefix + ".rank_sum", scaled, OnnxNodes.Int64Initializer(graph, prefix + ".rank_axis", 1));
+            var summed = OnnxNodes.Add(graph, "ReduceSum", prefix + ".rank_sum", scaled, OnnxNodes.Int64Initializer(graph, prefix + ".rank_axis", rankLast ? 2 : 1));
             summed.Attribute.Add(new AttributeProto { Name = "keepdims", Type = AttributeProto.Types.AttributeType.Int, I = 0 });
             var rowIndices = RowIndices(graph, prefix + ".block_rows", pattern.Blocks.Select(b => b.Row).ToArray());
             var scatter = OnnxNodes.Add(graph, "ScatterND", prefix + ".scatter", accumulate ?? Zeros(graph, prefix, p, length), rowIndices, summed.Output[0]);
@@ -83,6 +91,10 @@ internal static class BlockMixingOnnx
             return scatter.Output[0];
         }
     }
+
+    /// <summary>Whether <see cref="Mix"/> mixes block by block (Gather, Mul, ReduceSum, ScatterND) rather than in one MatMul.</summary>
+    public static bool UsesBlockByBlockMixing(BlockPattern pattern, string? accumulate)
+        => pattern.Blocks.Length > 0 && !(accumulate is null && pattern.IsFullOnLiveGroups);
 
     // ScatterND's indices: [k, 1] for rows of a [p, L] value.
     private static string RowIndices(GraphProto graph, string name, int[] rows)

@@ -42,9 +42,14 @@ internal sealed partial class KroneckerLinear
 
         var x = OnnxNodes.Reshape(graph, input, prefix + ".x", q, n);
         var liveGroups = BlockMixingOnnx.GatherLiveGroups(graph, x, pattern, prefix);
-        var rightT = OnnxNodes.FloatInitializer(graph, prefix + ".B_t", factors.Right.reshape(r * m, n).t());   // [n, r·m]
+        // Block by block, the projections go rank last ([q', m, r]: B's rows ordered (i, i')), so the rank sum is over the last axis.
+        bool rankLast = BlockMixingOnnx.UsesBlockByBlockMixing(pattern, accumulate);
+        var right = rankLast ? factors.Right.permute(1, 0, 2) : factors.Right;                                   // [m, r, n] or [r, m, n]
+        var rightT = OnnxNodes.FloatInitializer(graph, prefix + ".B_t", right.reshape(r * m, n).t());            // [n, r·m]
         var projected = OnnxNodes.Add(graph, "MatMul", prefix + ".project", liveGroups, rightT).Output[0];
-        var split = OnnxNodes.Reshape(graph, projected, prefix + ".split", pattern.LiveColumns.Length, r, m);
-        return BlockMixingOnnx.Mix(graph, split, pattern, m, accumulate, prefix);
+        var split = rankLast
+            ? OnnxNodes.Reshape(graph, projected, prefix + ".split", pattern.LiveColumns.Length, m, r)
+            : OnnxNodes.Reshape(graph, projected, prefix + ".split", pattern.LiveColumns.Length, r, m);
+        return BlockMixingOnnx.Mix(graph, split, pattern, m, accumulate, prefix, rankLast);
     }
 }
