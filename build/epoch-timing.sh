@@ -16,7 +16,7 @@ dotnet build -c Release "$root/src/Samples" >/dev/null
 out=$(mktemp -d)
 trap 'rm -rf "$out"' EXIT
 export OMP_NUM_THREADS=${OMP_NUM_THREADS:-1}
-times() {  # epoch seconds of one run, space-separated
+epoch_times() {  # epoch seconds of one run, space-separated
   dotnet run -c Release --no-build --project "$root/src/Samples" -- train --model "$out/m.zip" --epochs "$epochs" --train-rows "$rows" --test-rows 1000 "$@" 2>&1 \
     | grep '^epoch' | sed -E 's/.* ([0-9.]+)s( .*)?$/\1/' | tr '\n' ' '
 }
@@ -29,8 +29,8 @@ else
 fi
 : >"$out/first"; : >"$out/second"
 for ((i = 1; i <= rounds; i++)); do
-  f=$(times "${first[@]}"); echo "$first_name: $f"; echo "$f" >>"$out/first"
-  s=$(times "${second[@]}"); echo "$second_name: $s"; echo "$s" >>"$out/second"
+  f=$(epoch_times "${first[@]}"); echo "$first_name: $f"; echo "$f" >>"$out/first"
+  s=$(epoch_times "${second[@]}"); echo "$second_name: $s"; echo "$s" >>"$out/second"
 done
 python3 - "$mode" "$out/first" "$out/second" <<'PY'
 import statistics, sys

@@ -46,7 +46,9 @@ if $vit; then
   # validation, 10 epochs) at token width 64 (`--vit 64`) or 128 (`--vit 128`). Every Kronecker row stays within the
   # issue's budget (at most 10 % of the dense ViT's parameters, 25 % of its training FLOPs); the shapes are per layer
   # patch, qkv, proj, fc1, fc2 (both blocks), head. Two runs at a time on one thread each: accuracies, not timings.
-  width=${1:-64}; shift || true
+  width=${1:-}
+  [[ $width == 64 || $width == 128 ]] || { echo "sweep.sh --vit: give the token width, 64 or 128 (got '$width')" >&2; exit 2; }
+  shift
   extra=("$@")
   vit_args=(--architecture vit --vit-dim "$width" --batch 64 --train-rows 60000 --epochs 10 --test-rows 10 --validation-fraction 0.1)
   blocks() { echo "$1,${1#*,},auto"; }

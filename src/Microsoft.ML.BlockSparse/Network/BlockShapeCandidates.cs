@@ -77,14 +77,6 @@ internal static class BlockShapeCandidates
     private static BlockShape Near(int inFeatures, int outFeatures, double scale)
         => new(NearestDivisor(outFeatures, scale * Math.Sqrt(outFeatures)), NearestDivisor(inFeatures, scale * Math.Sqrt(inFeatures)));
 
-    private static int NearestDivisor(int value, double target)
-    {
-        int best = 1;
-        for (int d = 1; d <= value; d++)
-        {
-            if (value % d == 0 && Math.Abs(d - target) < Math.Abs(best - target))
-                best = d;
-        }
-        return best;
-    }
+    // The first divisor at the smallest distance, so ties go to the smaller one.
+    private static int NearestDivisor(int value, double target) => Divisors(value).MinBy(d => Math.Abs(d - target));
 }

@@ -79,6 +79,9 @@ internal static class VitBench
         var testRows = IdxDataset.Load(dataFolder, train: false, cl.Int("--test-rows", min: 1));
         var (height, width) = IdxDataset.ImageSize(dataFolder, train: true);
         Directory.CreateDirectory(outFolder);
+        if (dimension != DefaultDimension && cl.Text("--block") is null)
+            Console.WriteLine($"Note: the default blocks ({FixedBlocks}) were chosen for width {DefaultDimension}; at width {dimension} they need not stay "
+                + "within 10 % of the parameters and 25 % of the FLOPs, and a layer they do not tile stays dense (the report says which). Give --block for this width.");
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"ViT benchmark on {trainRows.Count} training rows ({ValidationFraction:P0} held out for validation) and "
             + $"{testRows.Count} test rows, width {dimension}, {epochs} epochs, batch {batch}, seed {seed}"));
 
