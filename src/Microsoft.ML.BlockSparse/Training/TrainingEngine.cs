@@ -75,6 +75,8 @@ internal sealed class TrainingEngine : IDisposable
     {
         if (run.TuneNativeAllocator && Device.type == DeviceType.CPU)
             NativeAllocator.Tune();
+        // Adam's moments decay into denormals where gradients are zero, which stalls x86 CPUs (DenormalFlush).
+        using var denormals = Device.type == DeviceType.CPU ? DenormalFlush.Begin() : null;
         var network = new BlockSparseNetwork(plan, run.Training.Seed);
         try
         {
