@@ -46,6 +46,12 @@ internal sealed partial class DenseLinear : nn.Module<Tensor, Tensor>, IBlockSpa
 
     public override Tensor forward(Tensor input) => nn.functional.linear(input, weight, bias);
 
+    public Tensor ForwardColumns(Tensor columns)
+    {
+        using var scope = NewDisposeScope();
+        return addmm(bias.unsqueeze(1), weight, columns, beta: 1, alpha: 1).MoveToOuterDisposeScope();
+    }
+
     public Tensor MaterializeWeight()
     {
         using var detached = weight.detach();

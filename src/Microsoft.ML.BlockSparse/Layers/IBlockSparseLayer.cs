@@ -14,6 +14,13 @@ internal interface IBlockSparseLayer : IOnnxLayer
 
     Tensor Bias { get; }
 
+    /// <summary>
+    /// The layer, bias included, on inputs laid out one column per row: <c>[in, N]</c> to <c>[out, N]</c>, equal to
+    /// <c>forward(input.t()).t()</c>. A stack of linear layers runs in this layout (<see cref="Network.BlockSparseNetwork"/>),
+    /// because there a factored layer is two products on memory as it lies, with no copies between them.
+    /// </summary>
+    Tensor ForwardColumns(Tensor columns);
+
     /// <summary>Starts from a trained dense layer (<c>out × in</c> weight, <c>out</c> bias, on this layer's device).</summary>
     void InitializeFrom(Tensor weight, Tensor bias);
 

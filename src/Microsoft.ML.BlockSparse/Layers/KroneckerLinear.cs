@@ -78,6 +78,18 @@ internal sealed partial class KroneckerLinear : nn.Module<Tensor, Tensor>, IBloc
         return sum!.add_(bias, Scalars.One).MoveToOuterDisposeScope();
     }
 
+    public Tensor ForwardColumns(Tensor columns)
+    {
+        using var scope = NewDisposeScope();
+        Tensor? sum = null;
+        for (int c = 0; c < candidates.Count; c++)
+        {
+            if (alive[c])
+                sum = sum is null ? candidates[c].ForwardColumns(columns) : sum.add_(candidates[c].ForwardColumns(columns), Scalars.One);
+        }
+        return sum!.add_(bias.unsqueeze(1), Scalars.One).MoveToOuterDisposeScope();
+    }
+
     public Tensor MaterializeWeight()
     {
         using var scope = NewDisposeScope();

@@ -109,13 +109,16 @@ internal sealed class BlockSparseNetwork : nn.Module<Tensor, Tensor>
             }
             x = x.flatten(1);
         }
+        // The linear stack runs one column per row (IBlockSparseLayer.ForwardColumns): one copy of its input here,
+        // and the logits come back as a transposed view.
+        x = x.t().contiguous();
         for (int i = 0; i < layers.Count; i++)
         {
-            x = layers[i].call(x);
+            x = ((IBlockSparseLayer)layers[i]).ForwardColumns(x);
             if (i + 1 < layers.Count)
                 x = nn.functional.relu(x);
         }
-        return x.MoveToOuterDisposeScope();
+        return x.t().MoveToOuterDisposeScope();
     }
 
     /// <summary>

@@ -45,6 +45,8 @@ public class KroneckerLinearTests
         var dense = x.matmul(layer.MaterializeWeight().t()).add(layer.Bias, Scalars.One);
 
         AssertClose(dense, factored, 1e-4);
+        // The layout a network's linear stack runs in: one column per row.
+        AssertClose(dense.t(), layer.ForwardColumns(x.t().contiguous()), 1e-4);
     }
 
     [Theory]
@@ -63,9 +65,23 @@ public class KroneckerLinearTests
         AssertClose(expected, layer.MaterializeWeight(), 1e-5);
     }
 
+    public static TheoryData<int, int, int, int, int, bool> ShapesAndLayouts
+    {
+        get
+        {
+            var data = new TheoryData<int, int, int, int, int, bool>();
+            foreach (var row in Shapes.Select(r => (object[])r))
+            {
+                foreach (bool columns in new[] { false, true })
+                    data.Add((int)row[0], (int)row[1], (int)row[2], (int)row[3], (int)row[4], columns);
+            }
+            return data;
+        }
+    }
+
     [Theory]
-    [MemberData(nameof(Shapes))]
-    public void FactorGradientsMatchAutogradThroughMaterialisedWeight(int inF, int outF, int m, int n, int rank)
+    [MemberData(nameof(ShapesAndLayouts))]
+    public void FactorGradientsMatchAutogradThroughMaterialisedWeight(int inF, int outF, int m, int n, int rank, bool columns)
     {
         using var scope = NewDisposeScope();
         using var generator = new Generator(3);
@@ -75,7 +91,8 @@ public class KroneckerLinearTests
         var upstream = randn([6, outF], generator: generator);
         var parameters = new Tensor[] { layer.Gate, layer.Left, layer.Right, layer.Bias, x };
 
-        layer.call(x).mul(upstream).sum().backward();
+        var output = columns ? layer.ForwardColumns(x.t().contiguous()).t() : layer.call(x);
+        output.mul(upstream).sum().backward();
         Assert.NotNull(x.grad);
         var factoredGrads = parameters.Select(p => p.grad!.clone()).ToArray();
         foreach (var p in parameters)
