@@ -15,7 +15,8 @@ namespace Samples.Bench;
 /// <c>bench --scale</c>: where the factored layer starts to pay. One training step (forward, backward,
 /// Adam) of one square layer, <see cref="DenseLinear"/> against <see cref="KroneckerLinear"/> with
 /// balanced blocks, at growing widths, ranks and thread counts, in one process; each sample interleaves
-/// dense and the factored ranks, so load from elsewhere falls on all of them alike.
+/// dense and the factored ranks, so load from elsewhere falls on all of them alike. The layers run one
+/// column per row (<see cref="IBlockSparseLayer.ForwardColumns"/>), as a network's linear layers train.
 /// </summary>
 internal static class ScaleBench
 {
@@ -193,16 +194,18 @@ internal static class ScaleBench
     /// <summary>One layer with its optimiser and a fixed batch: what one timed training step needs.</summary>
     private sealed class Subject : IDisposable
     {
-        private readonly nn.Module<Tensor, Tensor> layer;
+        private readonly nn.Module<Tensor, Tensor> module;
+        private readonly IBlockSparseLayer layer;
         private readonly ProximalAdam optimizer;
-        private readonly Tensor input, target;
+        private readonly Tensor input, target;   // one column per row: [width, Batch]
 
         public Subject(nn.Module<Tensor, Tensor> layer, int width)
         {
-            this.layer = layer;
+            module = layer;
+            this.layer = (IBlockSparseLayer)layer;
             optimizer = new ProximalAdam(layer.parameters());
-            input = randn(Batch, width);
-            target = randn(Batch, width);
+            input = randn(width, Batch);
+            target = randn(width, Batch);
             layer.train();
         }
 
@@ -214,7 +217,7 @@ internal static class ScaleBench
         {
             using var scope = NewDisposeScope();
             optimizer.ZeroGrad();
-            var loss = nn.functional.mse_loss(layer.call(input), target);
+            var loss = nn.functional.mse_loss(layer.ForwardColumns(input), target);
             loss.backward();
             optimizer.Step(1e-4);
         }
@@ -234,7 +237,7 @@ internal static class ScaleBench
         public void Dispose()
         {
             optimizer.Dispose();
-            layer.Dispose();
+            module.Dispose();
             input.Dispose();
             target.Dispose();
         }
