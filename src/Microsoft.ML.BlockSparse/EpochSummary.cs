@@ -54,7 +54,7 @@ public sealed record EpochSummary
 
     /// <summary>One line for a log.</summary>
     public override string ToString() => string.Create(CultureInfo.InvariantCulture,
-        $"epoch {Epoch,3}/{Epochs}  loss {Loss:F4}  penalty {GatePenalty:F4}  λ1 {Lambda1:G3}  train acc {TrainAccuracy:P2}{(ValidationAccuracy is { } v ? "  val acc " + v.ToString("P2", CultureInfo.InvariantCulture) : "")}  zero blocks {BlockSparsity:P1}  {Seconds:F1}s")
+        $"epoch {Epoch,3}/{Epochs}  loss {Loss:F4}  penalty {GatePenalty:F4}  λ1 {Lambda1:G3}  train acc {TrainAccuracy:P2}{(ValidationAccuracy is { } v ? "  val acc " + v.ToString("P2", CultureInfo.InvariantCulture) : "")}  zero blocks {BlockSparsity:P1}  {Seconds:F2}s")
         + (BlockShapes is null ? "" : string.Create(CultureInfo.InvariantCulture,
             $"  λ2 {Lambda2:G3}  shapes {string.Join(" | ", BlockShapes.Select(s => s ?? "dense"))}"));
 }
