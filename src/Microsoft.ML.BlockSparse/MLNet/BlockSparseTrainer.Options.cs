@@ -190,7 +190,12 @@ public sealed partial class BlockSparseTrainer
         /// <summary>Gate magnitude at or below which hard pruning removes a block. Default 0.001.</summary>
         public double PruneThreshold { get; set; } = Defaults.PruneThreshold;
 
-        /// <summary>Where to train. Default <see cref="ComputeDevice.Auto"/> (CUDA if available, else CPU).</summary>
+        /// <summary>
+        /// Where to train. Default <see cref="ComputeDevice.Auto"/> (CUDA if available, else CPU). On the CPU (x86-64
+        /// Linux), training flushes denormal floats to zero on the thread that calls <c>Fit</c> while it trains and
+        /// restores that thread's floating-point mode afterwards: Adam's moments decay into denormals where gradients
+        /// stay zero, and x86 processors stall on them (README, "Denormals").
+        /// </summary>
         public ComputeDevice Device { get; set; } = ComputeDevice.Auto;
 
         /// <summary>Seed for initialisation and shuffling: the same seed and data give the same model on CPU. Default 0.</summary>

@@ -12,8 +12,8 @@ namespace Microsoft.ML.BlockSparse.Torch;
 /// that is always zero in a region of the images (an MNIST border pixel), or of a unit whose ReLU is dead.
 /// Within a few hundred steps those moments fall below 1.2e-38 into the denormal range, where x86 CPUs take a
 /// microcode assist of tens to hundreds of cycles per operation. Measured on the dense 784-300-100 network,
-/// one thread: after two epochs 20,798 of its 266,610 moments were denormal and the optimiser's step had grown
-/// from 0.8 to 1.6 ms (a third of the whole step); with denormals flushed it stays at 0.8 ms.
+/// one thread: after three epochs 20,798 of its 266,610 first moments were denormal and the optimiser's step
+/// had grown from 0.9 to 1.6 ms (half of the whole step); with denormals flushed it stays at 0.8 ms.
 /// Values that small carry nothing a training step could use.
 /// </para>
 /// <para>
