@@ -49,6 +49,9 @@ internal sealed partial class KroneckerLinear : nn.Module<Tensor, Tensor>, IBloc
     public int Rank { get; }
     public Tensor Bias => bias;
 
+    /// <summary>Why the layer's block shapes are not what was asked for, from its plan, for the report; null otherwise.</summary>
+    public string? PlanNote { get; init; }
+
     /// <summary>Every candidate, retired ones included, in the order they were given.</summary>
     public IReadOnlyList<KroneckerFactors> Candidates => candidates.ToList();
 
@@ -167,6 +170,7 @@ internal sealed partial class KroneckerLinear : nn.Module<Tensor, Tensor>, IBloc
             InFeatures = InFeatures,
             OutFeatures = OutFeatures,
             Factored = true,
+            PlanNote = PlanNote,
             BlockShape = string.Join("+", live.Select(c => c.Block.ToString())),
             CandidateBlockShapes = candidates.Count > 1 ? candidates.Select(c => c.Block).ToList() : null,
             Rank = Rank,

@@ -81,7 +81,8 @@ public sealed partial class BlockSparseTrainer
         /// (for example 0.05). Above 0, a layer's candidates are, instead of the near-<c>√</c> shapes, the three shapes within
         /// the budget that allow the highest rank of the weight (ties to fewer parameters), so the search compares shapes
         /// of about the cost it will keep. A layer where no shape fits (a small output layer) gets the balanced shape, or
-        /// stays dense. Requires <see cref="SearchBlockShapes"/>. Default 0 (no budget).
+        /// stays dense, and the sparsity report names it (<see cref="Reporting.LayerSparsity.PlanNote"/>), since it then costs
+        /// more than the budget. Requires <see cref="SearchBlockShapes"/>. Default 0 (no budget).
         /// </summary>
         public double ShapeSearchFlopFraction { get; set; }
 

@@ -51,7 +51,7 @@ internal sealed class BlockSparseNetwork : nn.Module<Tensor, Tensor>
         {
             var p = plan.Linear[i];
             layers.Add(p.Factored
-                ? new KroneckerLinear($"layer{i}", p.InFeatures, p.OutFeatures, p.Candidates, p.Rank, generator)
+                ? new KroneckerLinear($"layer{i}", p.InFeatures, p.OutFeatures, p.Candidates, p.Rank, generator) { PlanNote = p.Note }
                 : new DenseLinear($"layer{i}", p.InFeatures, p.OutFeatures, p.DenseReason!, generator, p.PenaltyBlock));
         }
         RegisterComponents();

@@ -1,3 +1,6 @@
+using System.Globalization;
+using Microsoft.ML.BlockSparse.Layers;
+
 namespace Microsoft.ML.BlockSparse.Network;
 
 /// <summary>
@@ -8,6 +11,9 @@ namespace Microsoft.ML.BlockSparse.Network;
 internal sealed record LayerPlan(int InFeatures, int OutFeatures, IReadOnlyList<BlockShape> Candidates, int Rank, string? DenseReason,
     BlockShape? PenaltyBlock = null)
 {
+    /// <summary>Where a factored layer's shapes are not what the request asked for, why (for the report); null otherwise.</summary>
+    public string? Note { get; init; }
+
     public bool Factored => Candidates.Count > 0;
 
     /// <summary>The block shape of a factored layer with a single candidate; null otherwise.</summary>
@@ -79,15 +85,27 @@ internal sealed record LayerPlan(int InFeatures, int OutFeatures, IReadOnlyList<
                 ? new LayerPlan(inF, outF, [block], request.Rank, null)
                 : Dense(inF, outF, $"block {block} does not tile its {outF}x{inF} weight (rows must divide {outF}, columns {inF})");
         }
-        var automatic = request.SearchBlockShapes && request.SearchFlopFraction > 0
+        bool budget = request.SearchBlockShapes && request.SearchFlopFraction > 0;
+        var automatic = budget
             ? BlockShapeCandidates.WithinFlopBudget(inF, outF, request.Rank, request.SearchFlopFraction)
             : request.SearchBlockShapes ? BlockShapeCandidates.Search(inF, outF, request.Rank) : [];
-        // Without a search, or where no shape fits the search's FLOP budget (a small output layer), the balanced shape or dense.
+        // Where no shape fits the search's FLOP budget (a small output layer) the report says so, because the layer then costs more than asked.
+        string? overBudget = budget && automatic.Count == 0
+            ? string.Create(CultureInfo.InvariantCulture, $"no block shape is within {request.SearchFlopFraction:P1} of its dense FLOPs (ShapeSearchFlopFraction)")
+            : null;
+        // Without a search, or where no shape fits the search's FLOP budget, the balanced shape or dense.
         if (automatic.Count == 0 && BlockShapeCandidates.Balanced(inF, outF, request.Rank) is { } balanced)
-            automatic = [balanced];
+        {
+            double cost = (double)LayerCost.FactoredForwardFlops(inF, outF, balanced, request.Rank) / LayerCost.DenseForwardFlops(inF, outF);
+            return new LayerPlan(inF, outF, [balanced], request.Rank, null)
+            {
+                Note = overBudget is null ? null : string.Create(CultureInfo.InvariantCulture, $"{overBudget}: trained with the balanced shape {balanced}, {cost:P1} of them"),
+            };
+        }
         return automatic.Count > 0
             ? new LayerPlan(inF, outF, automatic, request.Rank, null)
-            : Dense(inF, outF, $"at rank {request.Rank} the automatic block shape would not save both parameters and FLOPs on a {outF}x{inF} layer");
+            : Dense(inF, outF, $"at rank {request.Rank} the automatic block shape would not save both parameters and FLOPs on a {outF}x{inF} layer"
+                + (overBudget is null ? "" : $", and {overBudget}"));
     }
 }
 

@@ -28,6 +28,13 @@ public sealed class LayerSparsity
     public string? DenseReason { get; init; }
 
     /// <summary>
+    /// Where a factored layer's block shapes are not what the options asked for, why: with
+    /// <c>ShapeSearchFlopFraction</c>, a layer where no shape fits the budget is trained with the balanced shape,
+    /// which costs more than the budget (the note gives its share of the dense FLOPs). Null otherwise.
+    /// </summary>
+    public string? PlanNote { get; init; }
+
+    /// <summary>
     /// Block shape <c>"MxN"</c> (rows × columns of one block): of a factored layer the shape(s) that survived
     /// (joined by <c>+</c> if λ2 left several), of a group-lasso layer its penalty's shape; null when plainly dense.
     /// </summary>

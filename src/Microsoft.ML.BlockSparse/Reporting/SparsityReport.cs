@@ -103,6 +103,8 @@ public sealed class SparsityReport
             text.AppendLine($"whole run: {Count(run)} training FLOPs ({Ratio(run, denseRun)} of dense's {Count(denseRun)} for the same rows and epochs)");
         foreach (var l in Layers.Where(l => l.CandidateBlockShapes is not null))
             text.AppendLine($"layer {l.Label} block shape chosen by λ2 from {string.Join(", ", l.CandidateBlockShapes!)}: {l.BlockShape}");
+        foreach (var l in Layers.Where(l => l.PlanNote is not null))
+            text.AppendLine($"layer {l.Label}: {l.PlanNote}");
         foreach (var l in Layers.Where(l => !l.Factored))
             text.AppendLine($"layer {l.Label} is dense: {l.DenseReason}");
         return text.ToString();

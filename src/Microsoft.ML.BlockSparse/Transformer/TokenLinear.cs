@@ -15,7 +15,7 @@ internal static class TokenLinear
     /// <summary>A factored layer where the plan says so, else a dense one (with its group-lasso block, if any).</summary>
     public static nn.Module<Tensor, Tensor> Build(string name, LayerPlan plan, Generator generator)
         => plan.Factored
-            ? new KroneckerLinear(name, plan.InFeatures, plan.OutFeatures, plan.Candidates, plan.Rank, generator)
+            ? new KroneckerLinear(name, plan.InFeatures, plan.OutFeatures, plan.Candidates, plan.Rank, generator) { PlanNote = plan.Note }
             : new DenseLinear(name, plan.InFeatures, plan.OutFeatures, plan.DenseReason!, generator, plan.PenaltyBlock);
 
     /// <summary><paramref name="layer"/> on every token of <paramref name="tokens"/> (<c>[N, T, in]</c>), giving <c>[N, T, out]</c>.</summary>

@@ -50,6 +50,7 @@ internal static class VitReport
         OutFeatures = row.OutFeatures,
         Factored = row.Factored,
         DenseReason = row.DenseReason,
+        PlanNote = row.PlanNote,
         BlockShape = row.BlockShape,
         CandidateBlockShapes = row.CandidateBlockShapes,
         Rank = row.Rank,

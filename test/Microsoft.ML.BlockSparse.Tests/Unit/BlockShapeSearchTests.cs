@@ -1,3 +1,4 @@
+using System.Globalization;
 using Microsoft.ML.BlockSparse.Layers;
 using Microsoft.ML;
 using Microsoft.ML.BlockSparse.Network;
@@ -193,6 +194,25 @@ public class BlockShapeSearchTests
         Assert.Empty(BlockShapeCandidates.WithinFlopBudget(100, 10, 2, 0.05));
         Assert.Equal([BlockShapeCandidates.Balanced(100, 10, 2)!.Value], plan[2].Candidates);
         Assert.All(plan[0].Candidates, b => Assert.True(3 * LayerCost.FactoredForwardFlops(784, 300, b, 2) <= 0.05 * 3 * LayerCost.DenseForwardFlops(784, 300)));
+
+        // The fallback costs more than the budget, so the plan, and through the network the report, say so for that layer only.
+        Assert.Null(plan[0].Note);
+        Assert.Null(plan[1].Note);
+        var balanced = BlockShapeCandidates.Balanced(100, 10, 2)!.Value;
+        double cost = (double)LayerCost.FactoredForwardFlops(100, 10, balanced, 2) / LayerCost.DenseForwardFlops(100, 10);
+        Assert.True(cost > 0.05);
+        Assert.Equal(string.Create(CultureInfo.InvariantCulture,
+            $"no block shape is within 5.0 % of its dense FLOPs (ShapeSearchFlopFraction): trained with the balanced shape {balanced}, {cost:P1} of them"), plan[2].Note);
+        using var network = new BlockSparseNetwork(plan, 1);
+        var report = network.Report();
+        Assert.Equal(plan[2].Note, report.Layers[2].PlanNote);
+        Assert.Null(report.Layers[0].PlanNote);
+        Assert.Contains($"layer 2: {plan[2].Note}", report.ToTable());
+        Assert.Contains("\"planNote\"", report.ToJson());
+
+        // Without a budget the balanced shape is what was asked for: no note.
+        var plain = LayerPlan.ForMlp(784, [300, 100], 10, request with { SearchBlockShapes = false, SearchFlopFraction = 0 });
+        Assert.All(plain, p => Assert.Null(p.Note));
     }
 
     [Fact]
