@@ -124,12 +124,11 @@ internal sealed class KroneckerFactors : nn.Module<Tensor, Tensor>, IGatedBlocks
     /// <remarks>
     /// In this layout both products read and write memory as it lies, and the output is already <c>[out, N]</c>:
     /// the batch-major <see cref="forward"/> must lay the projections out again between its two products (a copy
-    /// of <c>N·q·r·m</c> values forward and again backward) and the output once more. Measured on the defaults'
-    /// 784→300 layer (batch 128, one thread), forward and backward: 1.0 ms batch-major, 0.67 ms here; its 300→100
-    /// layer 0.53 against 0.29 ms. The broadcast operand is the small <c>B</c> and its batch the <c>q</c> input
-    /// groups, so its gradient is a sum over <c>q</c> small products, not over the rows. It projects first in
-    /// either case, which is the order <see cref="LayerCost.FactoredForwardFlops"/> counts: mixing first was
-    /// slower here even where it saves FLOPs (the 300→100 layer: 0.40 against 0.29 ms).
+    /// of <c>N·q·r·m</c> values forward and again backward) and the output once more; the README ("The forward
+    /// pass") gives the measured per-layer times of both layouts. The broadcast operand is the small <c>B</c> and its
+    /// batch the <c>q</c> input groups, so its gradient is a sum over <c>q</c> small products, not over the rows. It
+    /// projects first in either case, which is the order <see cref="LayerCost.FactoredForwardFlops"/> counts: mixing
+    /// first measured slower in this layout even where it saves FLOPs.
     /// </remarks>
     public Tensor ForwardColumns(Tensor columns)
     {

@@ -210,6 +210,12 @@ public class BlockShapeSearchTests
         Assert.Contains($"layer 2: {plan[2].Note}", report.ToTable());
         Assert.Contains("\"planNote\"", report.ToJson());
 
+        // At rank 4 no shape of 100 -> 10 saves anything, not even the balanced one: it stays dense, and its reason names the budget too.
+        var rank4 = LayerPlan.ForMlp(784, [300, 100], 10, request with { Rank = 4 });
+        Assert.False(rank4[2].Factored);
+        Assert.Null(BlockShapeCandidates.Balanced(100, 10, 4));
+        Assert.EndsWith(", and no block shape is within 5.0 % of its dense FLOPs (ShapeSearchFlopFraction)", rank4[2].DenseReason);
+
         // Without a budget the balanced shape is what was asked for: no note.
         var plain = LayerPlan.ForMlp(784, [300, 100], 10, request with { SearchBlockShapes = false, SearchFlopFraction = 0 });
         Assert.All(plain, p => Assert.Null(p.Note));
