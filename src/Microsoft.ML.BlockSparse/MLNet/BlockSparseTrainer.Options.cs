@@ -42,7 +42,10 @@ public sealed partial class BlockSparseTrainer
 
         /// <summary>
         /// One block shape for every layer. A layer it does not tile stays dense (the report says so).
-        /// Null (default): each layer gets a shape near <c>√out × √in</c> that tiles it.
+        /// Null (default): each layer gets its automatic shape: of the shapes that tile it with no more parameters than
+        /// the balanced one (near <c>√out × √in</c>) and the same bound on the weight's rank, the one with the fewest FLOPs
+        /// (for 784→300 at rank 4: 10×56, where the balanced shape is 15×28); a layer where the balanced shape would not
+        /// be cheaper than dense stays dense.
         /// </summary>
         public BlockShape? BlockShape { get; set; }
 
@@ -72,7 +75,7 @@ public sealed partial class BlockSparseTrainer
         /// When no shape is given, let λ2 choose each layer's block shape from automatic candidates: the balanced
         /// shape (near <c>√out × √in</c>) and the shapes with both sides about halved and doubled, those cheaper
         /// than the dense layer (at most three per layer). Training starts at the cost of all candidates and gets
-        /// cheaper as λ2 retires them. Default false (the balanced shape alone).
+        /// cheaper as λ2 retires them. Default false (the automatic shape alone, see <see cref="BlockShape"/>).
         /// </summary>
         public bool SearchBlockShapes { get; set; }
 
@@ -80,7 +83,7 @@ public sealed partial class BlockSparseTrainer
         /// A FLOP budget for <see cref="SearchBlockShapes"/>' candidates, as a fraction of each layer's dense training FLOPs
         /// (for example 0.05). Above 0, a layer's candidates are, instead of the near-<c>√</c> shapes, the three shapes within
         /// the budget that allow the highest rank of the weight (ties to fewer parameters), so the search compares shapes
-        /// of about the cost it will keep. A layer where no shape fits (a small output layer) gets the balanced shape, or
+        /// of about the cost it will keep. A layer where no shape fits (a small output layer) gets the automatic shape, or
         /// stays dense, and the sparsity report names it (<see cref="Reporting.LayerSparsity.PlanNote"/>), since it then costs
         /// more than the budget. Requires <see cref="SearchBlockShapes"/>. Default 0 (no budget).
         /// </summary>

@@ -93,13 +93,13 @@ internal sealed record LayerPlan(int InFeatures, int OutFeatures, IReadOnlyList<
         string? overBudget = budget && automatic.Count == 0
             ? string.Create(CultureInfo.InvariantCulture, $"no block shape is within {request.SearchFlopFraction:P1} of its dense FLOPs (ShapeSearchFlopFraction)")
             : null;
-        // Without a search, or where no shape fits the search's FLOP budget, the balanced shape or dense.
-        if (automatic.Count == 0 && BlockShapeCandidates.Balanced(inF, outF, request.Rank) is { } balanced)
+        // Without a search, or where no shape fits the search's FLOP budget, the automatic shape or dense.
+        if (automatic.Count == 0 && BlockShapeCandidates.Automatic(inF, outF, request.Rank) is { } fallback)
         {
-            double cost = (double)LayerCost.FactoredForwardFlops(inF, outF, balanced, request.Rank) / LayerCost.DenseForwardFlops(inF, outF);
-            return new LayerPlan(inF, outF, [balanced], request.Rank, null)
+            double cost = (double)LayerCost.FactoredForwardFlops(inF, outF, fallback, request.Rank) / LayerCost.DenseForwardFlops(inF, outF);
+            return new LayerPlan(inF, outF, [fallback], request.Rank, null)
             {
-                Note = overBudget is null ? null : string.Create(CultureInfo.InvariantCulture, $"{overBudget}: trained with the balanced shape {balanced}, {cost:P1} of them"),
+                Note = overBudget is null ? null : string.Create(CultureInfo.InvariantCulture, $"{overBudget}: trained with the automatic shape {fallback}, {cost:P1} of them"),
             };
         }
         return automatic.Count > 0

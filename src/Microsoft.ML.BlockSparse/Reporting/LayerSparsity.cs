@@ -29,7 +29,7 @@ public sealed class LayerSparsity
 
     /// <summary>
     /// Where a factored layer's block shapes are not what the options asked for, why: with
-    /// <c>ShapeSearchFlopFraction</c>, a layer where no shape fits the budget is trained with the balanced shape,
+    /// <c>ShapeSearchFlopFraction</c>, a layer where no shape fits the budget is trained with the automatic shape,
     /// which costs more than the budget (the note gives its share of the dense FLOPs). Null otherwise.
     /// </summary>
     public string? PlanNote { get; init; }

@@ -61,7 +61,7 @@ public class BaselineTests(MnistSlice mnist) : IClassFixture<MnistSlice>
         Assert.Equal(report.DenseTrainingFlopsPerExample, report.TrainingFlopsPerExample);
         Assert.True(report.InferenceFlopsPerExample < report.DenseInferenceFlopsPerExample);
         // Same block shapes as the Kronecker plan would use.
-        Assert.Equal(["dense (15x28)", "dense (10x15)"], report.Layers.Take(2).Select(l => $"dense ({l.BlockShape})"));
+        Assert.Equal(["dense (10x56)", "dense (5x50)"], report.Layers.Take(2).Select(l => $"dense ({l.BlockShape})"));
         Assert.Equal(report.DenseTrainingFlopsPerExample * mnist.Train.Count, model.History[0].TrainingFlops);
     }
 

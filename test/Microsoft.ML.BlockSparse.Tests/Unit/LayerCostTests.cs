@@ -79,8 +79,8 @@ public class LayerCostTests
     public void AutomaticBlockShapesFactorOnlyWhereThatSavesParametersAndFlops()
     {
         var plan = LayerPlan.ForMlp(784, [300, 100], 10, 4, null, null);
-        Assert.Equal(new BlockShape(15, 28), plan[0].Block);
-        Assert.Equal(new BlockShape(10, 15), plan[1].Block);
+        Assert.Equal(new BlockShape(10, 56), plan[0].Block);
+        Assert.Equal(new BlockShape(5, 50), plan[1].Block);
         // 100→10 at rank 4: the balanced 2x10 tiling would need 7.2k training FLOPs against 6.0k dense.
         Assert.Null(plan[2].Block);
         Assert.Contains("would not save both parameters and FLOPs", plan[2].DenseReason);
@@ -89,12 +89,41 @@ public class LayerCostTests
 
         foreach (var (inF, outF, rank) in new[] { (784, 300, 4), (300, 100, 8), (100, 10, 1), (64, 64, 2), (97, 13, 1) })
         {
-            if (BlockShapeCandidates.Balanced(inF, outF, rank) is { } block)
+            Assert.Equal(BlockShapeCandidates.Balanced(inF, outF, rank) is null, BlockShapeCandidates.Automatic(inF, outF, rank) is null);
+            if (BlockShapeCandidates.Automatic(inF, outF, rank) is { } block)
             {
                 Assert.True(block.Divides(inF, outF));
                 Assert.True(LayerCost.FactoredParameters(inF, outF, block, rank) < LayerCost.DenseParameters(inF, outF));
                 Assert.True(LayerCost.FactoredForwardFlops(inF, outF, block, rank) < LayerCost.DenseForwardFlops(inF, outF));
             }
         }
+    }
+
+    [Theory]
+    [InlineData(784, 300, 4, 15, 28, 10, 56)]
+    [InlineData(300, 100, 4, 10, 15, 5, 50)]
+    [InlineData(3072, 512, 4, 16, 48, 8, 192)]
+    [InlineData(512, 512, 2, 16, 16, 16, 32)]
+    public void AutomaticShapeIsTheCheapestWithNoMoreParametersAndTheSameRankBoundAsTheBalancedOne(
+        int inF, int outF, int rank, int balancedRows, int balancedColumns, int rows, int columns)
+    {
+        var balanced = BlockShapeCandidates.Balanced(inF, outF, rank)!.Value;
+        var automatic = BlockShapeCandidates.Automatic(inF, outF, rank)!.Value;
+        Assert.Equal(new BlockShape(balancedRows, balancedColumns), balanced);
+        Assert.Equal(new BlockShape(rows, columns), automatic);
+        Assert.True(automatic.Divides(inF, outF));
+        Assert.True(LayerCost.FactoredParameters(inF, outF, automatic, rank) <= LayerCost.FactoredParameters(inF, outF, balanced, rank));
+        Assert.Equal(BlockShapeCandidates.WeightRankBound(inF, outF, balanced, rank), BlockShapeCandidates.WeightRankBound(inF, outF, automatic, rank));
+        Assert.True(LayerCost.FactoredForwardFlops(inF, outF, automatic, rank) < LayerCost.FactoredForwardFlops(inF, outF, balanced, rank));
+        // No tiling within the same limits is cheaper.
+        for (int m = 1; m <= outF; m++)
+            for (int n = 1; n <= inF; n++)
+            {
+                var block = new BlockShape(m, n);
+                if (block.Divides(inF, outF)
+                    && LayerCost.FactoredParameters(inF, outF, block, rank) <= LayerCost.FactoredParameters(inF, outF, balanced, rank)
+                    && BlockShapeCandidates.WeightRankBound(inF, outF, block, rank) >= BlockShapeCandidates.WeightRankBound(inF, outF, balanced, rank))
+                    Assert.True(LayerCost.FactoredForwardFlops(inF, outF, block, rank) >= LayerCost.FactoredForwardFlops(inF, outF, automatic, rank), $"{block}");
+            }
     }
 }
