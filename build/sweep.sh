@@ -106,9 +106,12 @@ run "rank 8, λ1 = 0, lr 3e-3 cosine, 20 epochs" --rank 8 --epochs 20 "${no_l1[@
 run "rank 2, λ1 = 0.001 (+0.0002/5 epochs), lr 1e-3 constant, 20 epochs" --rank 2 --epochs 20 --l1 0.001 --l1-increment 0.0002 "${constant[@]}"
 run "rank 2, λ1 = 0.003 (+0.0006/5 epochs), lr 1e-3 constant, 20 epochs" --rank 2 --epochs 20 --l1 0.003 --l1-increment 0.0006 "${constant[@]}"
 run "rank 2, λ1 = 0.01 (+0.002/5 epochs, docs/method.md's), lr 1e-3 constant, 20 epochs" --rank 2 --epochs 20 --l1 0.01 --l1-increment 0.002 "${constant[@]}"
-run "defaults, output layer forced to 2x10 blocks" --block 15x28,10x15,2x10
-run "defaults, output layer forced to 1x10 blocks" --block 15x28,10x15,1x10
-run "defaults, output layer forced to 1x50 blocks" --block 15x28,10x15,1x50
+run "defaults, output layer forced to 2x10 blocks" --block 10x56,5x50,2x10
+run "defaults, output layer forced to 1x10 blocks" --block 10x56,5x50,1x10
+run "defaults, output layer forced to 1x50 blocks" --block 10x56,5x50,1x50
+# The automatic shapes against the balanced ones (near √out × √in) they replaced in issue 13.
+run "defaults with the balanced shapes 15x28,10x15 (the automatic shapes before issue 13)" --block 15x28,10x15,auto
+run "defaults with 10x56,5x30 (the runner-up of the second layer)" --block 10x56,5x30,auto
 run "defaults at rank 8" --rank 8
 run "**defaults** (rank 4, λ1 = 0.001 +0.0002/5 epochs, lr 3e-3 cosine, 30 epochs; output layer dense)"
 fi

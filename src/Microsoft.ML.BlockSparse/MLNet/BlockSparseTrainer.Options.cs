@@ -44,8 +44,8 @@ public sealed partial class BlockSparseTrainer
         /// One block shape for every layer. A layer it does not tile stays dense (the report says so).
         /// Null (default): each layer gets its automatic shape: of the shapes that tile it with no more parameters than
         /// the balanced one (near <c>√out × √in</c>) and the same bound on the weight's rank, the one with the fewest FLOPs
-        /// (for 784→300 at rank 4: 10×56, where the balanced shape is 15×28); a layer where the balanced shape would not
-        /// be cheaper than dense stays dense.
+        /// (for 784→300 at rank 4: 10×56, where the balanced shape is 15×28); the output layer keeps the balanced shape;
+        /// a layer where the balanced shape would not be cheaper than dense stays dense.
         /// </summary>
         public BlockShape? BlockShape { get; set; }
 

@@ -24,20 +24,26 @@ internal static class BlockShapeCandidates
     /// The block shape a layer gets when none is given and no search runs: of every tiling with no more
     /// parameters than the <see cref="Balanced"/> shape and the same bound on the weight's rank
     /// (<see cref="WeightRankBound"/>), the one with the fewest forward FLOPs (ties to fewer parameters, then fewer
-    /// block rows). Null (the layer stays dense) where the balanced shape is not cheaper than dense.
+    /// block rows); for the network's output layer (<paramref name="outputLayer"/>) the balanced shape itself.
+    /// Null (the layer stays dense) where the balanced shape is not cheaper than dense.
     /// </summary>
     /// <remarks>
     /// The balanced shape keeps the factor count small but not the compute: forward FLOPs are <c>r·(m·in + q·out)</c>,
     /// lowest for short, wide blocks, and the product between the two factors holds <c>r·m·q</c> values per row,
     /// which at MNIST's widths is what a step's time follows. For MNIST's 784→300 layer at rank 4 the balanced 15×28
     /// costs 80.6k FLOPs per row and 4,480 parameters; 10×56 costs 48.2k and 4,340, and allows a weight of the same
-    /// full rank 300. Chosen on a validation split (README, "Choosing the automatic block shape"). The choice reads only
-    /// the layer's sizes, nothing of an image's layout.
+    /// full rank 300. Chosen on a validation split (README, "Choosing block shapes for a new input size"). The choice reads only
+    /// the layer's sizes, nothing of an image's layout. The output layer is left balanced: its rows are the classes, and
+    /// its cheapest tilings have one-row blocks, where each class's weights over an input group are combinations of
+    /// only <c>r</c> shared vectors; those cost accuracy (a short LeNet5 run at rank 2 fell from above 80 % to 78 % with
+    /// 1×14 output blocks for 2×7, and forcing MNIST's 100→10 layer into cheaper tilings cost validation accuracy).
     /// </remarks>
-    public static BlockShape? Automatic(int inFeatures, int outFeatures, int rank)
+    public static BlockShape? Automatic(int inFeatures, int outFeatures, int rank, bool outputLayer)
     {
         if (Balanced(inFeatures, outFeatures, rank) is not { } balanced)
             return null;
+        if (outputLayer)
+            return balanced;
         long parameters = LayerCost.FactoredParameters(inFeatures, outFeatures, balanced, rank);
         long rankBound = WeightRankBound(inFeatures, outFeatures, balanced, rank);
         return (from rows in Divisors(outFeatures)

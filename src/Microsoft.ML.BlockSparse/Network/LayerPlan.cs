@@ -45,16 +45,16 @@ internal sealed record LayerPlan(int InFeatures, int OutFeatures, IReadOnlyList<
         sizes.Add(classes);
         var plans = new List<LayerPlan>();
         for (int i = 0; i + 1 < sizes.Count; i++)
-            plans.Add(PlanKronecker(sizes[i], sizes[i + 1], i, request));
+            plans.Add(PlanKronecker(sizes[i], sizes[i + 1], i, i + 2 == sizes.Count, request));
         return plans;
     }
 
     /// <summary>
     /// The Kronecker plan of layers that are not a chain (a transformer's), one per <c>(in, out)</c> pair, with the
-    /// same rules and per-layer lists as <see cref="KroneckerMlp"/>.
+    /// same rules and per-layer lists as <see cref="KroneckerMlp"/>; the last pair is the output layer.
     /// </summary>
     public static IReadOnlyList<LayerPlan> KroneckerLayers(IReadOnlyList<(int In, int Out)> sizes, PlanRequest request)
-        => sizes.Select((s, i) => PlanKronecker(s.In, s.Out, i, request)).ToList();
+        => sizes.Select((s, i) => PlanKronecker(s.In, s.Out, i, i + 1 == sizes.Count, request)).ToList();
 
     /// <summary>
     /// The layers <paramref name="method"/> trains, from their Kronecker plan: Dense trains every layer dense;
@@ -69,7 +69,8 @@ internal sealed record LayerPlan(int InFeatures, int OutFeatures, IReadOnlyList<
             _ => kronecker,
         };
 
-    private static LayerPlan PlanKronecker(int inF, int outF, int index, PlanRequest request)
+    // outputLayer: the last layer, whose rows are the classes (see BlockShapeCandidates.Automatic).
+    private static LayerPlan PlanKronecker(int inF, int outF, int index, bool outputLayer, PlanRequest request)
     {
         if (request.PerLayerCandidates?[index] is { } listed)
         {
@@ -94,7 +95,7 @@ internal sealed record LayerPlan(int InFeatures, int OutFeatures, IReadOnlyList<
             ? string.Create(CultureInfo.InvariantCulture, $"no block shape is within {request.SearchFlopFraction:P1} of its dense FLOPs (ShapeSearchFlopFraction)")
             : null;
         // Without a search, or where no shape fits the search's FLOP budget, the automatic shape or dense.
-        if (automatic.Count == 0 && BlockShapeCandidates.Automatic(inF, outF, request.Rank) is { } fallback)
+        if (automatic.Count == 0 && BlockShapeCandidates.Automatic(inF, outF, request.Rank, outputLayer) is { } fallback)
         {
             double cost = (double)LayerCost.FactoredForwardFlops(inF, outF, fallback, request.Rank) / LayerCost.DenseForwardFlops(inF, outF);
             return new LayerPlan(inF, outF, [fallback], request.Rank, null)

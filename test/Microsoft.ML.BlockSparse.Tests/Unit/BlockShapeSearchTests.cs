@@ -192,13 +192,14 @@ public class BlockShapeSearchTests
         Assert.Equal(BlockShapeCandidates.WithinFlopBudget(300, 100, 2, 0.05), plan[1].Candidates);
         // No tiling of 100 -> 10 costs 5 % of the dense layer: the automatic shape, as without a search.
         Assert.Empty(BlockShapeCandidates.WithinFlopBudget(100, 10, 2, 0.05));
-        Assert.Equal([BlockShapeCandidates.Automatic(100, 10, 2)!.Value], plan[2].Candidates);
+        Assert.Equal([BlockShapeCandidates.Automatic(100, 10, 2, outputLayer: true)!.Value], plan[2].Candidates);
         Assert.All(plan[0].Candidates, b => Assert.True(3 * LayerCost.FactoredForwardFlops(784, 300, b, 2) <= 0.05 * 3 * LayerCost.DenseForwardFlops(784, 300)));
 
         // The fallback costs more than the budget, so the plan, and through the network the report, say so for that layer only.
         Assert.Null(plan[0].Note);
         Assert.Null(plan[1].Note);
-        var fallback = BlockShapeCandidates.Automatic(100, 10, 2)!.Value;
+        var fallback = BlockShapeCandidates.Automatic(100, 10, 2, outputLayer: true)!.Value;
+        Assert.Equal(BlockShapeCandidates.Balanced(100, 10, 2), fallback);
         double cost = (double)LayerCost.FactoredForwardFlops(100, 10, fallback, 2) / LayerCost.DenseForwardFlops(100, 10);
         Assert.True(cost > 0.05);
         Assert.Equal(string.Create(CultureInfo.InvariantCulture,
@@ -213,7 +214,7 @@ public class BlockShapeSearchTests
         // At rank 4 no shape of 100 -> 10 saves anything, not even the automatic one: it stays dense, and its reason names the budget too.
         var rank4 = LayerPlan.ForMlp(784, [300, 100], 10, request with { Rank = 4 });
         Assert.False(rank4[2].Factored);
-        Assert.Null(BlockShapeCandidates.Automatic(100, 10, 4));
+        Assert.Null(BlockShapeCandidates.Automatic(100, 10, 4, outputLayer: true));
         Assert.EndsWith(", and no block shape is within 5.0 % of its dense FLOPs (ShapeSearchFlopFraction)", rank4[2].DenseReason);
 
         // Without a budget the automatic shape is what was asked for: no note.

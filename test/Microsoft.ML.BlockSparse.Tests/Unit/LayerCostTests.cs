@@ -86,11 +86,16 @@ public class LayerCostTests
         Assert.Contains("would not save both parameters and FLOPs", plan[2].DenseReason);
         // At rank 1 the same layer is worth factoring.
         Assert.NotNull(BlockShapeCandidates.Balanced(100, 10, 1));
+        // At rank 2 it is factored too, and as the output layer it keeps the balanced shape where a hidden layer of
+        // the same sizes would get a cheaper one.
+        var rank2 = LayerPlan.ForMlp(784, [300, 100], 10, 2, null, null);
+        Assert.Equal(new BlockShape(2, 10), rank2[2].Block);
+        Assert.Equal(new BlockShape(1, 20), BlockShapeCandidates.Automatic(100, 10, 2, outputLayer: false));
 
         foreach (var (inF, outF, rank) in new[] { (784, 300, 4), (300, 100, 8), (100, 10, 1), (64, 64, 2), (97, 13, 1) })
         {
-            Assert.Equal(BlockShapeCandidates.Balanced(inF, outF, rank) is null, BlockShapeCandidates.Automatic(inF, outF, rank) is null);
-            if (BlockShapeCandidates.Automatic(inF, outF, rank) is { } block)
+            Assert.Equal(BlockShapeCandidates.Balanced(inF, outF, rank) is null, BlockShapeCandidates.Automatic(inF, outF, rank, outputLayer: false) is null);
+            if (BlockShapeCandidates.Automatic(inF, outF, rank, outputLayer: false) is { } block)
             {
                 Assert.True(block.Divides(inF, outF));
                 Assert.True(LayerCost.FactoredParameters(inF, outF, block, rank) < LayerCost.DenseParameters(inF, outF));
@@ -108,7 +113,9 @@ public class LayerCostTests
         int inF, int outF, int rank, int balancedRows, int balancedColumns, int rows, int columns)
     {
         var balanced = BlockShapeCandidates.Balanced(inF, outF, rank)!.Value;
-        var automatic = BlockShapeCandidates.Automatic(inF, outF, rank)!.Value;
+        var automatic = BlockShapeCandidates.Automatic(inF, outF, rank, outputLayer: false)!.Value;
+        // The output layer, whose rows are the classes, keeps the balanced shape.
+        Assert.Equal(balanced, BlockShapeCandidates.Automatic(inF, outF, rank, outputLayer: true));
         Assert.Equal(new BlockShape(balancedRows, balancedColumns), balanced);
         Assert.Equal(new BlockShape(rows, columns), automatic);
         Assert.True(automatic.Divides(inF, outF));
