@@ -31,7 +31,7 @@ internal static class SampleApp
     /// </summary>
     public static (int ExitCode, string Output) RunAndInterrupt(string marker, IReadOnlyDictionary<string, string>? environment, params string[] args)
     {
-        using var process = new Process { StartInfo = StartInfo(args, environment) };
+        using var process = new Process { StartInfo = StartInfo(args, environment, defaultSigInt: true) };
         var output = new System.Collections.Concurrent.ConcurrentQueue<string>();
         int interrupted = 0;
         void OnLine(object sender, DataReceivedEventArgs e)
@@ -61,11 +61,20 @@ internal static class SampleApp
     [DllImport("libc", EntryPoint = "kill", SetLastError = true)]
     private static extern int Kill(int pid, int signal);
 
-    private static ProcessStartInfo StartInfo(string[] args, IReadOnlyDictionary<string, string>? environment)
+    // defaultSigInt: a test run started as a background job (`bash build/test.sh &`, nohup) inherits SIGINT ignored,
+    // and so would the app, whose runtime then never sees the signal (the Ctrl+C test waited out its minute and
+    // failed). coreutils' env (9.0 and later) starts the app with SIGINT back at its default, as a terminal's
+    // foreground job has it, and execs it, so the process id stays the app's.
+    private static ProcessStartInfo StartInfo(string[] args, IReadOnlyDictionary<string, string>? environment, bool defaultSigInt = false)
     {
         // The app is built beside the tests (project reference), with its own runtimeconfig.
         var app = Path.Combine(AppContext.BaseDirectory, "BlockSparse.Samples.dll");
-        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
+        var start = new ProcessStartInfo(defaultSigInt ? "env" : "dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
+        if (defaultSigInt)
+        {
+            start.ArgumentList.Add("--default-signal=INT");
+            start.ArgumentList.Add("dotnet");
+        }
         start.ArgumentList.Add(app);
         foreach (var a in args)
             start.ArgumentList.Add(a);
