@@ -59,18 +59,30 @@ internal static class BenchCommand
           one training step of one square layer, dense against Kronecker (balanced blocks, ranks 2 and 4), widths 256 to 8192,
           1 thread and all threads, interleaved; writes DIR/scale.json, DIR/scale.md and DIR/scale.png (default DIR: artifacts/scale)
           --no-malloc-tuning  leaves glibc's malloc as it is (the library tunes it before training; see README)
+        bench --layers [--out DIR] [--layer-repeats N]
+          forward + backward of single layers (the defaults' layers with their automatic and their former balanced block shapes,
+          the bench's 5 % configuration, the wide row), dense against factored, batch-major and one column per row, 1 thread,
+          128 rows, N interleaved samples (default 9); writes DIR/layers.json and DIR/layers.md (default DIR: artifacts/layers)
+        bench --phases [--data DIR] [--train-rows N] [--out DIR] [--phase-rounds N]
+          where one training step goes (batch gather, forward, loss, backward, Adam, λ1's step, accuracy count): the default
+          network against dense and against the defaults' former balanced block shapes, MNIST, 1 thread, N rounds (default 5)
+          of two epochs per network, interleaved; writes DIR/phases.md (default DIR: artifacts/phases)
         """ + "\n" + VitBench.Usage;
 
     private static readonly HashSet<string> ValueOptions = ["--data", "--epochs", "--out", "--train-rows", "--test-rows", "--seed", "--rank", "--block",
-        "--scale-widths", "--scale-repeats"];
+        "--scale-widths", "--scale-repeats", "--layer-repeats", "--phase-rounds"];
 
     public static int Run(IEnumerable<string> args)
     {
         if (args.Contains("--vit"))
             return VitBench.Run(args.Where(a => a != "--vit"));
-        var cl = new CommandLine(args, ValueOptions, new HashSet<string> { "--lenet", "--scale", "--no-malloc-tuning", "--wide-only" });
+        var cl = new CommandLine(args, ValueOptions, new HashSet<string> { "--lenet", "--scale", "--no-malloc-tuning", "--wide-only", "--layers", "--phases" });
         if (cl.Has("--scale"))
             return ScaleBench.Run(cl, Path.GetFullPath(cl.Text("--out") ?? Path.Combine("artifacts", "scale")));
+        if (cl.Has("--layers"))
+            return LayerBench.Run(cl, Path.GetFullPath(cl.Text("--out") ?? Path.Combine("artifacts", "layers")));
+        if (cl.Has("--phases"))
+            return PhaseBench.Run(cl, cl.Text("--data") ?? DataLocation.DefaultMnistFolder, Path.GetFullPath(cl.Text("--out") ?? Path.Combine("artifacts", "phases")));
         var dataFolder = cl.Text("--data") ?? DataLocation.DefaultMnistFolder;
         var outFolder = Path.GetFullPath(cl.Text("--out") ?? Path.Combine("artifacts", "bench"));
         int epochs = cl.Int("--epochs", min: 1) ?? new BlockSparseTrainer.Options().Epochs;

@@ -64,6 +64,38 @@ public class SampleBenchCommandTests(MnistSlice mnist) : IClassFixture<MnistSlic
     }
 
     [Fact]
+    public void LayersBenchTimesEveryLayerInBothLayoutsAgainstItsDenseLayer()
+    {
+        var output = SampleApp.Run("bench", "--layers", "--layer-repeats", "1", "--out", temp.Path);
+
+        Assert.Contains("| layer | in → out | block | rank | FLOPs of dense | batch-major ms | one column per row ms |", output);
+        using var json = JsonDocument.Parse(File.ReadAllText(Path.Combine(temp.Path, "layers.json")));
+        var rows = json.RootElement.EnumerateArray().ToList();
+        Assert.Equal(12, rows.Count);
+        Assert.Contains(rows, r => r.GetProperty("block").GetString() == "10x56" && r.GetProperty("rank").GetInt32() == 4);
+        foreach (var row in rows)
+        {
+            Assert.True(row.GetProperty("rowsMs").GetDouble() > 0 && row.GetProperty("columnsMs").GetDouble() > 0);
+            if (row.GetProperty("block").GetString() == "dense")
+                Assert.Equal(1.0, row.GetProperty("columnsOverDense").GetDouble(), 6);
+        }
+        Assert.True(File.Exists(Path.Combine(temp.Path, "layers.md")));
+    }
+
+    [Fact]
+    public void PhasesBenchTimesEveryPhaseOfTheThreeNetworks()
+    {
+        var output = SampleApp.Run("bench", "--phases", "--data", mnist.Folder, "--train-rows", "1000", "--phase-rounds", "1", "--out", temp.Path);
+
+        var table = File.ReadAllText(Path.Combine(temp.Path, "phases.md"));
+        Assert.Contains("| phase of one step | dense, ms | default Kronecker, ms | balanced 15x28,10x15 (before issue 13), ms |", table);
+        foreach (var phase in new[] { "batch gather", "forward", "loss", "zero grads + backward", "Adam step", "λ1 step + gate masks", "accuracy count" })
+            Assert.Matches($@"\| {System.Text.RegularExpressions.Regex.Escape(phase)} \| [0-9.]+ \| [0-9.]+ \| [0-9.]+ \|", table);
+        Assert.Matches(@"\| \*\*step\*\* \(median of the rounds' sums\) \| \*\*[0-9.]+\*\* \| \*\*[0-9.]+ \([0-9.]+×\)\*\* \|", table);
+        Assert.Contains(table, output);
+    }
+
+    [Fact]
     public void VitBenchRunsDenseFixedAndSearchRowsAndItsFixedConfigurationIsWithinTheBudget()
     {
         var output = SampleApp.Run("bench", "--vit", "--data", mnist.Folder, "--train-rows", "600", "--test-rows", "200",
