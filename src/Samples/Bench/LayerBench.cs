@@ -203,8 +203,8 @@ internal static class LayerBench
         {
             using var scope = NewDisposeScope();
             foreach (var p in module.parameters())
-                p.grad?.zero_();
-            input.grad?.zero_();
+                p.grad?.fill_(Scalars.Zero);
+            input.grad?.fill_(Scalars.Zero);
             var output = Columns ? ((IBlockSparseLayer)module).ForwardColumns(input) : module.call(input);
             output.backward([upstream]);
         }
