@@ -2,7 +2,6 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Runtime.InteropServices;
 using System.Text;
-using System.Text.Json;
 using Microsoft.ML;
 using Microsoft.ML.BlockSparse;
 using Microsoft.ML.BlockSparse.Data;
@@ -165,7 +164,7 @@ internal static class BenchCommand
         Console.WriteLine();
         Console.Write(Table(results));
         var jsonPath = Path.Combine(outFolder, "bench.json");
-        OutputFile.Write(jsonPath, temporary => File.WriteAllText(temporary, JsonSerializer.Serialize(results, JsonOptions)));
+        BenchFiles.WriteJson(jsonPath, results);
         var chartPath = Path.Combine(outFolder, "bench.png");
         OutputFile.Write(chartPath, temporary => BenchChart.Write(results, temporary));
         Console.WriteLine($"Wrote {jsonPath} and {chartPath}");
@@ -213,7 +212,6 @@ internal static class BenchCommand
             $"{Environment.ProcessorCount} cores, {memory:F0} GiB, {RuntimeInformation.OSDescription}, {RuntimeInformation.ProcessArchitecture}");
     }
 
-    private static readonly JsonSerializerOptions JsonOptions = new() { WriteIndented = true, PropertyNamingPolicy = JsonNamingPolicy.CamelCase };
 
     /// <summary>Trains, evaluates, saves and times one method; everything but the options is shared.</summary>
     internal sealed class BenchRunner(IReadOnlyList<IdxImage> trainRows, IReadOnlyList<IdxImage> testRows, int epochs, int seed, string outFolder)

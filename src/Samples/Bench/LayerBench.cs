@@ -1,7 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
 using System.Text;
-using System.Text.Json;
 using Microsoft.ML.BlockSparse;
 using Microsoft.ML.BlockSparse.Layers;
 using Microsoft.ML.BlockSparse.Torch;
@@ -86,7 +85,7 @@ internal static class LayerBench
         Console.Write(table);
 
         var jsonPath = Path.Combine(outFolder, "layers.json");
-        OutputFile.Write(jsonPath, temporary => File.WriteAllText(temporary, JsonSerializer.Serialize(results, JsonOptions)));
+        BenchFiles.WriteJson(jsonPath, results);
         var mdPath = Path.Combine(outFolder, "layers.md");
         OutputFile.Write(mdPath, temporary => File.WriteAllText(temporary, table));
         Console.WriteLine($"Wrote {jsonPath} and {mdPath}");
@@ -124,7 +123,7 @@ internal static class LayerBench
                     subjects[i].Sample(steps[i]);
             }
 
-            double denseColumns = Median(subjects.Single(s => s.Case.Block is null && s.Columns).Milliseconds);
+            double denseColumns = BenchFiles.Median(subjects.Single(s => s.Case.Block is null && s.Columns).Milliseconds);
             foreach (var pair in subjects.Chunk(2))
             {
                 var (rows, columns) = (pair[0], pair[1]);
@@ -138,11 +137,11 @@ internal static class LayerBench
                     Rank = c.Rank,
                     InputGradient = c.InputGradient,
                     FlopRatio = c.Block is { } b ? (double)LayerCost.FactoredForwardFlops(c.In, c.Out, b, c.Rank) / LayerCost.DenseForwardFlops(c.In, c.Out) : 1,
-                    RowsMs = Median(rows.Milliseconds),
-                    ColumnsMs = Median(columns.Milliseconds),
+                    RowsMs = BenchFiles.Median(rows.Milliseconds),
+                    ColumnsMs = BenchFiles.Median(columns.Milliseconds),
                     RowsMinMs = rows.Milliseconds.Min(),
                     ColumnsMinMs = columns.Milliseconds.Min(),
-                    ColumnsOverDense = Median(columns.Milliseconds) / denseColumns,
+                    ColumnsOverDense = BenchFiles.Median(columns.Milliseconds) / denseColumns,
                     Repeats = repeats,
                     Batch = Batch,
                 };
@@ -157,12 +156,6 @@ internal static class LayerBench
         }
     }
 
-    private static double Median(IReadOnlyList<double> values)
-    {
-        var sorted = values.Order().ToArray();
-        int half = sorted.Length / 2;
-        return sorted.Length % 2 == 1 ? sorted[half] : (sorted[half - 1] + sorted[half]) / 2;
-    }
 
     private static string Row(LayerResult r) => string.Create(CultureInfo.InvariantCulture,
         $"| {r.Layer} | {r.In} → {r.Out} | {r.Block} | {(r.Rank > 0 ? r.Rank.ToString(CultureInfo.InvariantCulture) : "-")} | {r.FlopRatio:F2} | {r.RowsMs:F2} | {r.ColumnsMs:F2} | {r.ColumnsMs / r.RowsMs:F2} | {r.ColumnsOverDense:F2} |");
@@ -177,7 +170,6 @@ internal static class LayerBench
         return text.ToString();
     }
 
-    private static readonly JsonSerializerOptions JsonOptions = new() { WriteIndented = true, PropertyNamingPolicy = JsonNamingPolicy.CamelCase };
 
     /// <summary>One layer in one layout, with a fixed input and upstream gradient.</summary>
     private sealed class Subject : IDisposable

@@ -130,12 +130,6 @@ internal static class PhaseBench
         return ms;
     }
 
-    private static double Median(IEnumerable<double> values)
-    {
-        var sorted = values.Order().ToArray();
-        int half = sorted.Length / 2;
-        return sorted.Length % 2 == 1 ? sorted[half] : (sorted[half - 1] + sorted[half]) / 2;
-    }
 
     public static string Table(IReadOnlyList<string> names, IReadOnlyDictionary<string, List<double[]>> samples)
     {
@@ -144,10 +138,10 @@ internal static class PhaseBench
         text.AppendLine($"|---|{string.Concat(names.Select(_ => "---|"))}");
         for (int p = 0; p < Phases.Length; p++)
             text.AppendLine(string.Create(CultureInfo.InvariantCulture,
-                $"| {Phases[p]} | {string.Join(" | ", names.Select(n => Median(samples[n].Select(s => s[p])).ToString("F2", CultureInfo.InvariantCulture)))} |"));
-        double dense = Median(samples[names[0]].Select(s => s.Sum()));
+                $"| {Phases[p]} | {string.Join(" | ", names.Select(n => BenchFiles.Median(samples[n].Select(s => s[p])).ToString("F2", CultureInfo.InvariantCulture)))} |"));
+        double dense = BenchFiles.Median(samples[names[0]].Select(s => s.Sum()));
         text.AppendLine(string.Create(CultureInfo.InvariantCulture,
-            $"| **step** (median of the rounds' sums) | {string.Join(" | ", names.Select(n => { double m = Median(samples[n].Select(s => s.Sum())); return n == names[0] ? $"**{m:F2}**" : $"**{m:F2} ({m / dense:F2}×)**"; }))} |"));
+            $"| **step** (median of the rounds' sums) | {string.Join(" | ", names.Select(n => { double m = BenchFiles.Median(samples[n].Select(s => s.Sum())); return n == names[0] ? $"**{m:F2}**" : $"**{m:F2} ({m / dense:F2}×)**"; }))} |"));
         return text.ToString();
     }
 }

@@ -1,7 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
 using System.Text;
-using System.Text.Json;
 using Microsoft.ML.BlockSparse;
 using Microsoft.ML.BlockSparse.Layers;
 using Microsoft.ML.BlockSparse.Torch;
@@ -77,7 +76,7 @@ internal static class ScaleBench
         Console.Write(table);
 
         var jsonPath = Path.Combine(outFolder, "scale.json");
-        OutputFile.Write(jsonPath, temporary => File.WriteAllText(temporary, JsonSerializer.Serialize(results, JsonOptions)));
+        BenchFiles.WriteJson(jsonPath, results);
         var tablePath = Path.Combine(outFolder, "scale.md");
         OutputFile.Write(tablePath, temporary => File.WriteAllText(temporary, table));
         var chartPath = Path.Combine(outFolder, "scale.png");
@@ -147,14 +146,14 @@ internal static class ScaleBench
                     Threads = threads,
                     Block = block.ToString(),
                     FlopRatio = FlopRatio(width, block, Ranks[k]),
-                    DenseMs = Median(dense.Milliseconds),
-                    FactoredMs = Median(factored.Milliseconds),
+                    DenseMs = BenchFiles.Median(dense.Milliseconds),
+                    FactoredMs = BenchFiles.Median(factored.Milliseconds),
                     DenseMinMs = dense.Milliseconds.Min(),
                     FactoredMinMs = factored.Milliseconds.Min(),
-                    WallRatio = Median(factored.Milliseconds) / Median(dense.Milliseconds),
+                    WallRatio = BenchFiles.Median(factored.Milliseconds) / BenchFiles.Median(dense.Milliseconds),
                     MinWallRatio = factored.Milliseconds.Min() / dense.Milliseconds.Min(),
-                    DenseFaultsPerStep = Median(dense.Faults),
-                    FactoredFaultsPerStep = Median(factored.Faults),
+                    DenseFaultsPerStep = BenchFiles.Median(dense.Faults),
+                    FactoredFaultsPerStep = BenchFiles.Median(factored.Faults),
                     MallocTuned = tuned,
                     Repeats = repeats,
                     StepsPerSample = steps[k + 1],
@@ -169,12 +168,6 @@ internal static class ScaleBench
         }
     }
 
-    private static double Median(IReadOnlyList<double> values)
-    {
-        var sorted = values.Order().ToArray();
-        int half = sorted.Length / 2;
-        return sorted.Length % 2 == 1 ? sorted[half] : (sorted[half - 1] + sorted[half]) / 2;
-    }
 
     private static string Row(ScaleResult r) => string.Create(CultureInfo.InvariantCulture,
         $"| {r.Width} | {r.Block} | {r.Rank} | {r.Threads} | {r.FlopRatio:F3} | {r.WallRatio:F2} ({r.MinWallRatio:F2}) | {r.DenseMs:F2} | {r.FactoredMs:F2} | {r.DenseFaultsPerStep:F0} / {r.FactoredFaultsPerStep:F0} |");
@@ -189,7 +182,6 @@ internal static class ScaleBench
         return text.ToString();
     }
 
-    private static readonly JsonSerializerOptions JsonOptions = new() { WriteIndented = true, PropertyNamingPolicy = JsonNamingPolicy.CamelCase };
 
     /// <summary>One layer with its optimiser and a fixed batch: what one timed training step needs.</summary>
     private sealed class Subject : IDisposable

@@ -1,6 +1,5 @@
 using System.Globalization;
 using System.Text;
-using System.Text.Json;
 using Microsoft.ML;
 using Microsoft.ML.BlockSparse;
 using Microsoft.ML.BlockSparse.Data;
@@ -136,7 +135,7 @@ internal static class VitBench
         Console.WriteLine();
         Console.Write(Table(rows));
         var jsonPath = Path.Combine(outFolder, "vit.json");
-        OutputFile.Write(jsonPath, temporary => File.WriteAllText(temporary, JsonSerializer.Serialize(rows, new JsonSerializerOptions { WriteIndented = true, PropertyNamingPolicy = JsonNamingPolicy.CamelCase })));
+        BenchFiles.WriteJson(jsonPath, rows);
         Console.WriteLine($"Wrote {jsonPath}");
         return 0;
     }
