@@ -76,6 +76,10 @@ internal static class BenchCommand
         if (args.Contains("--vit"))
             return VitBench.Run(args.Where(a => a != "--vit"));
         var cl = new CommandLine(args, ValueOptions, new HashSet<string> { "--lenet", "--scale", "--no-malloc-tuning", "--wide-only", "--layers", "--phases" });
+        // The modes run one at a time; a second one would be silently ignored.
+        var modes = new[] { "--scale", "--layers", "--phases" }.Where(cl.Has).ToList();
+        if (modes.Count > 1)
+            throw new UsageException($"bench runs one mode at a time; got {string.Join(" and ", modes)}.");
         if (cl.Has("--scale"))
             return ScaleBench.Run(cl, Path.GetFullPath(cl.Text("--out") ?? Path.Combine("artifacts", "scale")));
         if (cl.Has("--layers"))

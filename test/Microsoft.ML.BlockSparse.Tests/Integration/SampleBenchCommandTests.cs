@@ -83,6 +83,16 @@ public class SampleBenchCommandTests(MnistSlice mnist) : IClassFixture<MnistSlic
     }
 
     [Fact]
+    public void BenchRefusesTwoModesAtOnceByName()
+    {
+        var (code, output) = SampleApp.RunWithExitCode("bench", "--layers", "--phases", "--out", temp.Path);
+
+        Assert.Equal(2, code);
+        Assert.Contains("bench runs one mode at a time; got --layers and --phases.", output);
+        Assert.Empty(Directory.GetFiles(temp.Path));
+    }
+
+    [Fact]
     public void PhasesBenchTimesEveryPhaseOfTheThreeNetworks()
     {
         var output = SampleApp.Run("bench", "--phases", "--data", mnist.Folder, "--train-rows", "1000", "--phase-rounds", "1", "--out", temp.Path);
