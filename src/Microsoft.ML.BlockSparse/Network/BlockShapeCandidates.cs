@@ -31,7 +31,7 @@ internal static class BlockShapeCandidates
     /// The balanced shape keeps the factor count small but not the compute: forward FLOPs are <c>r·(m·in + q·out)</c>,
     /// lowest for short, wide blocks, and the product between the two factors holds <c>r·m·q</c> values per row,
     /// which at MNIST's widths is what a step's time follows. For MNIST's 784→300 layer at rank 4 the balanced 15×28
-    /// costs 80.6k FLOPs per row and 4,480 parameters; 10×56 costs 48.2k and 4,340, and allows a weight of the same
+    /// costs 161.3k forward FLOPs per row and 4,480 parameters; 10×56 costs 96.3k and 4,340, and allows a weight of the same
     /// full rank 300. Chosen on a validation split (README, "Choosing block shapes for a new input size"). The choice reads only
     /// the layer's sizes, nothing of an image's layout. The output layer is left balanced: its rows are the classes, and
     /// its cheapest tilings have one-row blocks, where each class's weights over an input group are combinations of
