@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Seconds per epoch of two training runs, interleaved run by run (one thread each) so a busy or noisy machine
 # slows both alike. Two comparisons:
-#   search   the bench's fixed-shape Kronecker row against its λ2 search row (same rank and learning rate; the
-#            search's candidates within 7.5 % of each layer's dense FLOPs, λ1 0.0003, deciding after epoch 1);
+#   search   the bench's fixed-shape Kronecker row against its λ2 search row (same rank and λ1, learning rates 0.005
+#            and 0.01; the search's candidates within 10 % of each layer's dense FLOPs, deciding after epoch 1);
 #            prints the median ratio search/fixed of the epochs after the decision, of the first, and of whole runs
 #   default  the library's default network (784-300-100, rank 4) against the dense network of the same sizes;
 #            prints the median ratio Kronecker/dense of each round's median epoch (the first epoch left out)
@@ -22,7 +22,7 @@ epoch_times() {  # epoch seconds of one run, space-separated
 }
 if [[ $mode == search ]]; then
   first=(--rank 2 --lr 0.005 --block 4x112,2x60,auto --l1 0.0005 --l1-increment 0.0001); first_name="fixed 4x112,2x60,auto"
-  second=(--rank 2 --lr 0.005 --search --search-flops 0.075 --l1 0.0003 --l1-increment 0.00006); second_name="search (7.5 % budget)"
+  second=(--rank 2 --lr 0.01 --search --search-flops 0.10 --l1 0.0005 --l1-increment 0.0001); second_name="search (10 % budget)"
 else
   first=(--method dense); first_name="dense"
   second=(); second_name="default Kronecker"

@@ -20,7 +20,7 @@ public class SampleBenchCommandTests(MnistSlice mnist) : IClassFixture<MnistSlic
         Assert.Contains("| method | test accuracy | block sparsity | trainable params | training FLOPs (run) |", output);
         using var json = JsonDocument.Parse(File.ReadAllText(Path.Combine(temp.Path, "bench.json")));
         var methods = json.RootElement.EnumerateArray().ToList();
-        Assert.Equal(["Dense", "GroupLasso", "Kronecker 4x112,2x60,auto r2", "Kronecker λ2 search r2, budget 7.5 %", "Dense LeNet5", "Kronecker LeNet5 r4",
+        Assert.Equal(["Dense", "GroupLasso", "Kronecker 4x112,2x60,auto r2", "Kronecker λ2 search r2, budget 10 %", "Dense LeNet5", "Kronecker LeNet5 r4",
                 "Dense 2048-2048", "Kronecker 2048-2048 32x28,32x64,auto r2"],
             methods.Select(m => m.GetProperty("method").GetString()));
         string[] fields =
