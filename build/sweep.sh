@@ -6,7 +6,7 @@
 # the test set, once, on the last line. About 10 minutes on 2 cores. Arguments are passed to every run;
 # --bench-only (first) runs only the bench configuration's table; --bench-seeds (first) compares learning rates of
 # the bench's fixed row and FLOP budgets of its λ2 search row over five seeds of the validation split, then trains
-# the chosen rows on all training rows for three seeds and prints their test accuracy (two single-thread runs at a
+# the bench's rows on all training rows for three seeds and prints their test accuracy (two single-thread runs at a
 # time, about 20 minutes); --vit 64 or --vit 128 (first) runs only the ViT configurations `bench --vit` chose from at that token
 # width (all 60,000 rows, 10 epochs, two single-thread runs at a time: 25 to 40 minutes), and no test set.
 set -euo pipefail
@@ -78,7 +78,8 @@ if $bench_seeds; then
       start "$out/v$i.s$seed.log" ${settings[$i]} --seed "$seed" --validation-fraction 0.1
     done
   done
-  # The test set: the two fixed rows and the chosen search row on all training rows, seeds 0 to 2.
+  # The test set: the bench's two rows as this table chose them, and the fixed row at the other learning rate, on all
+  # training rows, seeds 0 to 2 (rows 0, 1 and 4 above).
   for i in 0 1 4; do
     for seed in 0 1 2; do
       # shellcheck disable=SC2086
