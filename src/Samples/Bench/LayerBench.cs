@@ -22,9 +22,6 @@ internal static class LayerBench
 {
     public const int Batch = 128;
 
-    /// <summary>A sample averages enough steps to last about this long.</summary>
-    private const double SampleMilliseconds = 25;
-
     /// <summary>One layer configuration; <see cref="Block"/> null is the dense layer.</summary>
     public sealed record Case(string Name, int In, int Out, BlockShape? Block, int Rank, bool InputGradient);
 
@@ -106,22 +103,7 @@ internal static class LayerBench
                 subjects.Add(new Subject(c, layer, columns: false));
                 subjects.Add(new Subject(c, layer, columns: true));
             }
-            foreach (var s in subjects)
-            {
-                s.Step();
-                s.Step();
-            }
-            var steps = subjects.Select(s =>
-            {
-                var t = Stopwatch.StartNew();
-                s.Step();
-                return (int)Math.Clamp(Math.Ceiling(SampleMilliseconds / Math.Max(t.Elapsed.TotalMilliseconds, 1e-3)), 1, 500);
-            }).ToArray();
-            for (int round = 0; round < repeats; round++)
-            {
-                for (int i = 0; i < subjects.Count; i++)
-                    subjects[i].Sample(steps[i]);
-            }
+            InterleavedTiming.Run(subjects, s => s.Step(), (s, steps) => s.Sample(steps), repeats, maxSteps: 500);
 
             double denseColumns = BenchFiles.Median(subjects.Single(s => s.Case.Block is null && s.Columns).Milliseconds);
             foreach (var pair in subjects.Chunk(2))

@@ -23,9 +23,6 @@ internal static class ScaleBench
     public static readonly int[] DefaultWidths = [256, 512, 1024, 2048, 4096, 8192];
     public static readonly int[] Ranks = [2, 4];
 
-    /// <summary>A sample averages enough steps to last about this long, so timer and scheduler noise stay small.</summary>
-    private const double SampleMilliseconds = 25;
-
     /// <summary>
     /// Timed samples per method: fewer at the largest widths, where one dense step takes up to a second
     /// on one thread and the whole mode should stay within about three minutes on two cores.
@@ -116,24 +113,7 @@ internal static class ScaleBench
             foreach (int rank in Ranks)
                 subjects.Add(new Subject(new KroneckerLinear($"rank{rank}", width, width, block, rank, generator), width));
 
-            // Warm up (first-touch allocations, thread pool), then size the samples from one timed step each.
-            foreach (var s in subjects)
-            {
-                s.Step();
-                s.Step();
-            }
-            var steps = subjects.Select(s =>
-            {
-                var t = Stopwatch.StartNew();
-                s.Step();
-                return (int)Math.Clamp(Math.Ceiling(SampleMilliseconds / Math.Max(t.Elapsed.TotalMilliseconds, 1e-3)), 1, 200);
-            }).ToArray();
-            // Interleaved: each round times every method once.
-            for (int round = 0; round < repeats; round++)
-            {
-                for (int i = 0; i < subjects.Count; i++)
-                    subjects[i].Sample(steps[i]);
-            }
+            var steps = InterleavedTiming.Run(subjects, s => s.Step(), (s, n) => s.Sample(n), repeats, maxSteps: 200);
 
             var dense = subjects[0];
             for (int k = 0; k < Ranks.Length; k++)
